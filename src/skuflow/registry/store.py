@@ -1,0 +1,226 @@
+"""The only module that talks to MLflow: tracking runs, the model registry, aliases and the audit log.
+
+Works unchanged against the embedded SQLite store or an MLflow tracking server; only the URI differs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import logging
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from skuflow.errors import ModelNotFoundError
+from skuflow.settings import Settings
+
+CHAMPION = "champion"
+AUDIT_PREFIX = "skuflow.audit."
+
+
+def _quiet_mlflow() -> None:
+    # MLflow phones home and prints progress bars unless told not to; entry points call this once.
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A registered model version as skuflow reports it."""
+
+    name: str
+    version: int
+    run_id: str | None
+    source: str
+    created_at: float
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+    def metric(self, key: str) -> float | None:
+        value = self.tags.get(f"metric.{key}")
+        return float(value) if value is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "run_id": self.run_id,
+                "aliases": list(self.aliases), "created_at": self.created_at,
+                "metrics": {k.removeprefix("metric."): float(v) for k, v in self.tags.items()
+                            if k.startswith("metric.")},
+                "dataset_digest": self.tags.get("dataset_digest")}
+
+
+class RunLogger:
+    """Logs one training run's parameters, metrics, artifacts, dataset and model."""
+
+    def __init__(self, mlflow_mod: Any, run_id: str) -> None:
+        self._mlflow = mlflow_mod
+        self.run_id = run_id
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        flat = {k: (json.dumps(v) if isinstance(v, dict | list | tuple) else v) for k, v in params.items()}
+        self._mlflow.log_params({k: str(v)[:6000] for k, v in flat.items()})
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        # MLflow metric names allow only [\w.\- /]; per-class names come from labels
+        clean = {"".join(ch if ch.isalnum() or ch in "_.-/ " else "_" for ch in k): float(v)
+                 for k, v in metrics.items()}
+        self._mlflow.log_metrics(clean, step=step)
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        self._mlflow.set_tags({k: str(v) for k, v in tags.items()})
+
+    def log_artifacts(self, artifacts: dict[str, Any]) -> None:
+        """Figures become PNGs, dicts become JSON files."""
+        for name, obj in artifacts.items():
+            if hasattr(obj, "savefig"):
+                self._mlflow.log_figure(obj, name)
+                import matplotlib.pyplot as plt
+
+                plt.close(obj)
+            else:
+                self._mlflow.log_dict(obj, name)
+
+    def log_dataset(self, frame: Any, digest: str, source: str, name: str, label: str | None,
+                    context: str) -> None:
+        import mlflow.data
+
+        sample = frame.head(1000)
+        with warnings.catch_warnings():  # MLflow warns when a local path matches two source types
+            warnings.simplefilter("ignore", UserWarning)
+            ds = mlflow.data.from_pandas(sample, source=source, name=name, targets=label, digest=digest)
+        self._mlflow.log_input(ds, context=context)
+
+    def log_sklearn_model(self, model: Any, registered_name: str, input_example: Any,
+                          pip_requirements: list[str]) -> int:
+        """Log the full pipeline (preprocessing included) and register it; returns the version."""
+        import mlflow.sklearn
+        from mlflow.models import infer_signature
+
+        proba_example = model.predict_proba(input_example)
+        signature = infer_signature(input_example, proba_example)
+        logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)  # the pickle caution, every time
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+            registered_model_name=registered_name,
+            await_registration_for=60,
+        )
+        return int(info.registered_model_version)
+
+
+class RegistryStore:
+    """Tracking and registry for skuflow's tasks."""
+
+    def __init__(self, settings: Settings) -> None:
+        _quiet_mlflow()
+        import mlflow
+        from mlflow import MlflowClient
+
+        self.settings = settings
+        if settings.mlflow_uri and settings.mlflow_uri.startswith("sqlite:"):
+            settings.ensure_home()
+        mlflow.set_tracking_uri(settings.mlflow_uri)
+        mlflow.set_registry_uri(settings.mlflow_uri)
+        self._mlflow = mlflow
+        self.client = MlflowClient(tracking_uri=settings.mlflow_uri, registry_uri=settings.mlflow_uri)
+
+    # -- tracking ---------------------------------------------------------------------------------
+    def experiment_id(self, task: str) -> str:
+        name = f"{self.settings.experiment_prefix}-{task}"
+        exp = self.client.get_experiment_by_name(name)
+        if exp is not None:
+            return exp.experiment_id
+        artifact_location = None
+        if self.settings.artifact_root:
+            artifact_location = f"{self.settings.artifact_root.rstrip('/')}/{name}"
+        return self.client.create_experiment(name, artifact_location=artifact_location)
+
+    @contextmanager
+    def run(self, task: str, run_name: str | None = None) -> Iterator[RunLogger]:
+        """A tracking run; an exception inside marks it FAILED and propagates."""
+        exp_id = self.experiment_id(task)
+        with self._mlflow.start_run(experiment_id=exp_id, run_name=run_name) as active:
+            yield RunLogger(self._mlflow, active.info.run_id)
+
+    def run_artifact_uri(self, run_id: str) -> str:
+        return self.client.get_run(run_id).info.artifact_uri
+
+    def download_artifact(self, run_id: str, path: str, dst: str | Path) -> Path:
+        return Path(self.client.download_artifacts(run_id, path, str(dst)))
+
+    # -- registry -------------------------------------------------------------------------------
+    def _info(self, mv: Any) -> VersionInfo:
+        return VersionInfo(name=mv.name, version=int(mv.version), run_id=mv.run_id, source=mv.source,
+                           created_at=mv.creation_timestamp / 1000.0, tags=dict(mv.tags or {}),
+                           aliases=tuple(getattr(mv, "aliases", ()) or ()))
+
+    def versions(self, name: str) -> list[VersionInfo]:
+        found = self.client.search_model_versions(f"name = '{name}'")
+        return sorted((self._info(mv) for mv in found), key=lambda v: v.version)
+
+    def version(self, name: str, version: int) -> VersionInfo:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self._info(self.client.get_model_version(name, str(version)))
+        except MlflowException as exc:
+            raise ModelNotFoundError(f"Model '{name}' version {version} not found") from exc
+
+    def champion(self, name: str) -> VersionInfo | None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self._info(self.client.get_model_version_by_alias(name, CHAMPION))
+        except MlflowException:
+            return None
+
+    def set_version_tags(self, name: str, version: int, tags: dict[str, Any]) -> None:
+        for k, v in tags.items():
+            self.client.set_model_version_tag(name, str(version), k, str(v))
+
+    def set_champion(self, name: str, version: int) -> None:
+        self.version(name, version)  # raises a clear 404 first
+        self.client.set_registered_model_alias(name, CHAMPION, str(version))
+
+    def load_model(self, name: str, version: int) -> Any:
+        """The logged sklearn pipeline of a version (preprocessing included)."""
+        import mlflow.sklearn
+
+        return mlflow.sklearn.load_model(f"models:/{name}/{version}")
+
+    def local_model_path(self, name: str, version: int) -> str:
+        """Download a version's model folder (for ``mlflow models serve`` and inspection)."""
+        dst = tempfile.mkdtemp(prefix=f"skuflow-{name}-v{version}-")
+        return self._mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=dst)
+
+    # -- audit log of alias moves -----------------------------------------------------------------
+    def append_audit(self, name: str, entry: dict[str, Any]) -> None:
+        """Record an alias decision as a registered-model tag (works on any MLflow backend)."""
+        key = f"{AUDIT_PREFIX}{time.time_ns()}"
+        self.client.set_registered_model_tag(name, key, json.dumps(entry, sort_keys=True))
+
+    def audit(self, name: str) -> list[dict[str, Any]]:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            tags = self.client.get_registered_model(name).tags or {}
+        except MlflowException:
+            return []
+        rows = [(int(k.removeprefix(AUDIT_PREFIX)), json.loads(v)) for k, v in tags.items()
+                if k.startswith(AUDIT_PREFIX)]
+        return [entry for _, entry in sorted(rows, key=lambda r: r[0])]

@@ -1,0 +1,53 @@
+"""Platform settings, read from the environment (prefix ``SKUFLOW_``) only when asked for.
+
+Nothing here runs on import: entry points call :func:`get_settings` and pass the result down.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where skuflow keeps its state and how it serves. Every field has an embedded default."""
+
+    model_config = SettingsConfigDict(env_prefix="SKUFLOW_", env_file=None, extra="ignore")
+
+    home: Path = Field(default=Path(".skuflow"), description="Folder for the embedded stores.")
+    mlflow_uri: str | None = Field(default=None, description="Tracking + registry URI; default SQLite in home.")
+    artifact_root: str | None = Field(default=None, description="Artifact location for new experiments.")
+    experiment_prefix: str = "skuflow"
+
+    promotion_margin: float = Field(default=0.0, ge=0.0, description="Min. gain of the primary metric to promote.")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_batch_rows: int = Field(default=1000, gt=0)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    invocations_task: str = "category"
+    warmup: bool = True
+
+    @model_validator(mode="after")
+    def _fill_store_defaults(self) -> Settings:
+        home = self.home.expanduser().resolve()
+        self.home = home
+        if self.mlflow_uri is None:
+            self.mlflow_uri = f"sqlite:///{home / 'mlflow.db'}"
+        if self.artifact_root is None:
+            self.artifact_root = (home / "artifacts").as_uri()
+        return self
+
+    def ensure_home(self) -> Path:
+        """Create the home folder (only entry points call this; importing never writes)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

@@ -1,0 +1,107 @@
+"""The Task plug-in interface and the registry of tasks by name.
+
+A task declares its input record, its label, how to build its model and its primary metric.
+Training, the registry, serving and batch scoring are generic over this interface.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from skuflow.errors import TaskNotFoundError
+from skuflow.features.tabular import Table
+
+
+@dataclass
+class Predictions:
+    """Class predictions for a batch of rows: labels, their probability and the top-k per row."""
+
+    labels: list[str]
+    confidences: list[float]
+    top_k: list[list[tuple[str, float]]]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"prediction": self.labels, "confidence": self.confidences})
+
+
+def predict_classes(model: Any, X: Table, top_k: int = 3) -> Predictions:
+    """Score rows with a fitted classifier pipeline. Online, batch and evaluation all call this."""
+    proba = np.asarray(model.predict_proba(X))
+    classes = np.asarray(model.classes_).astype(str)
+    best = proba.argmax(axis=1)
+    k = min(top_k, proba.shape[1])
+    order = np.argsort(-proba, axis=1)[:, :k]
+    return Predictions(
+        labels=classes[best].tolist(),
+        confidences=proba[np.arange(len(best)), best].astype(float).tolist(),
+        top_k=[[(classes[j], float(proba[i, j])) for j in row] for i, row in enumerate(order)],
+    )
+
+
+class Task(ABC):
+    """A model family. Subclasses set the class attributes and build the model."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    required_fields: ClassVar[tuple[str, ...]]
+    primary_metric: ClassVar[str]
+    record_model: ClassVar[type[BaseModel]]
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
+        """Return an unfitted estimator that holds all preprocessing (sklearn ``Pipeline``)."""
+
+    @abstractmethod
+    def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
+        """Metrics on labelled rows, and artifacts (name -> matplotlib figure or JSON-able dict)."""
+
+    @abstractmethod
+    def example_records(self, n: int = 2) -> list[dict[str, Any]]:
+        """A few valid input records, for the signature, warm-up and docs."""
+
+    def predict(self, model: Any, X: Table, top_k: int = 3) -> Predictions:
+        return predict_classes(model, X, top_k=top_k)
+
+    def input_columns(self) -> list[str]:
+        return list(self.record_model.model_fields)
+
+
+_REGISTRY: dict[str, Callable[[], Task]] = {}
+
+
+def register_task(name: str, factory: Callable[[], Task]) -> None:
+    """Make a task available by name (users add their own through this or the
+    ``skuflow.tasks`` entry-point group)."""
+    _REGISTRY[name] = factory
+
+
+def _load_builtin_and_plugins() -> None:
+    if "category" not in _REGISTRY:
+        from skuflow.tasks.category import CategoryTask
+
+        register_task("category", CategoryTask)
+    for ep in entry_points(group="skuflow.tasks"):
+        if ep.name not in _REGISTRY:
+            register_task(ep.name, ep.load())
+
+
+def task_names() -> list[str]:
+    _load_builtin_and_plugins()
+    return sorted(_REGISTRY)
+
+
+def get_task(name: str) -> Task:
+    """The task registered under ``name``; unknown names raise ``TaskNotFoundError`` (404)."""
+    _load_builtin_and_plugins()
+    if name not in _REGISTRY:
+        raise TaskNotFoundError(name, list(_REGISTRY))
+    return _REGISTRY[name]()

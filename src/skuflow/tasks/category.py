@@ -1,0 +1,92 @@
+"""The ``category`` task: title, description, brand, seller and price -> main category."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from sklearn.pipeline import Pipeline
+
+from skuflow.errors import ConfigError
+from skuflow.features.product import ProductFeaturizer
+from skuflow.tasks.classification import ClassificationTask
+
+
+class ProductRecord(BaseModel):
+    """One product as the category model reads it."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=2000, description="Product title")
+    description: str | None = Field(default=None, max_length=20000)
+    brand: str | None = Field(default=None, max_length=200)
+    seller_id: str | None = Field(default=None, max_length=200)
+    price: float | None = Field(default=None, ge=0, le=1_000_000)
+
+
+# Feature settings that suit each model family: trees want a bounded vocabulary.
+_FEATURE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "linear": {},
+    "logreg": {},
+    "lightgbm": {"char_ngrams": None, "max_word_features": 5000, "min_df": 2, "id_hash_bits": 12},
+    "rf_smote": {"char_ngrams": None, "max_word_features": 5000, "min_df": 2, "id_hash_bits": 12},
+}
+
+
+def _classifier(kind: str, params: dict[str, Any]) -> Any:
+    if kind == "linear":
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.svm import LinearSVC
+
+        cv = params.pop("calibration_cv", 3)
+        return CalibratedClassifierCV(LinearSVC(**{"C": 1.0, **params}), cv=cv, method="sigmoid", ensemble=False)
+    if kind == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(**{"C": 20.0, "max_iter": 2000, **params})
+    if kind == "lightgbm":
+        from lightgbm import LGBMClassifier
+
+        defaults = {"n_estimators": 150, "learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 5,
+                    "colsample_bytree": 0.5, "verbose": -1, "n_jobs": 2}
+        return LGBMClassifier(**{**defaults, **params})
+    if kind == "rf_smote":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(**{"n_estimators": 200, "n_jobs": 2, "random_state": 0, **params})
+    raise ConfigError(f"Unknown model kind '{kind}' for task 'category' "
+                      "(choose linear, logreg, lightgbm or rf_smote)")
+
+
+class CategoryTask(ClassificationTask):
+    name: ClassVar[str] = "category"
+    label: ClassVar[str] = "category"
+    required_fields: ClassVar[tuple[str, ...]] = ("title",)
+    primary_metric: ClassVar[str] = "macro_f1"
+    record_model: ClassVar[type[BaseModel]] = ProductRecord
+    description: ClassVar[str] = "Product main category from title, description, brand, seller and price."
+
+    def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
+        kind = model_config.get("kind", "lightgbm")
+        params = dict(model_config.get("params") or {})
+        features = ProductFeaturizer(**{**_FEATURE_DEFAULTS.get(kind, {}), **feature_config})
+        clf = _classifier(kind, params)
+        if kind == "rf_smote":
+            # SMOTE must only resample during fit: imblearn's Pipeline skips samplers at predict time.
+            from imblearn.over_sampling import SMOTE
+            from imblearn.pipeline import Pipeline as ImbPipeline
+
+            smote = SMOTE(random_state=0, k_neighbors=int(model_config.get("smote_k", 5)))
+            return ImbPipeline([("features", features), ("smote", smote), ("model", clf)])
+        return Pipeline([("features", features), ("model", clf)])
+
+    def example_records(self, n: int = 2) -> list[dict[str, Any]]:
+        examples = [
+            {"title": "Kovari wireless headphones - noise cancelling", "description": "Long battery life.",
+             "brand": "Kovari", "seller_id": "S10042", "price": 129.0},
+            {"title": "Zenlu non-stick frying pan 28cm", "description": "Induction ready, dishwasher safe.",
+             "brand": "Zenlu", "seller_id": "S10007", "price": 34.5},
+            {"title": "Belmar organic green tea", "description": "Fair trade, family pack.",
+             "brand": "Belmar", "seller_id": "S12001", "price": 11.9},
+        ]
+        return [examples[i % len(examples)] for i in range(n)]

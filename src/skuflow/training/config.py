@@ -1,0 +1,54 @@
+"""Training configuration: column mapping, split, model family and features, from YAML or defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from skuflow.errors import ConfigError
+
+
+class DataConfig(BaseModel):
+    columns: dict[str, str] = Field(default_factory=dict, description="source column -> canonical field")
+    dedupe: list[str] = Field(default_factory=list, description="drop rows repeating these fields")
+
+
+class SplitConfig(BaseModel):
+    strategy: Literal["random", "group"] = "random"
+    group_key: str | None = None
+    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
+    seed: int = 42
+
+
+class ModelConfig(BaseModel):
+    kind: str = "lightgbm"
+    params: dict[str, Any] = Field(default_factory=dict)
+    smote_k: int = 5
+
+
+class TrainConfig(BaseModel):
+    model_config = {"extra": "forbid", "protected_namespaces": ()}
+
+    task: str | None = None
+    model_name: str | None = Field(default=None, description="registered model name; default: task name")
+    data: DataConfig = Field(default_factory=DataConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    features: dict[str, Any] = Field(default_factory=dict)
+
+
+def load_config(path: str | Path | None) -> TrainConfig:
+    """Read a YAML training config; ``None`` gives the defaults."""
+    if path is None:
+        return TrainConfig()
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"Config file not found: {p}")
+    try:
+        raw = yaml.safe_load(p.read_text()) or {}
+        return TrainConfig.model_validate(raw)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise ConfigError(f"Invalid config {p}: {exc}") from exc

@@ -1,0 +1,150 @@
+"""Train one task end to end: ingest -> validate -> version -> split -> fit -> evaluate -> register ->
+promote if better. CLI, flows and the API call :func:`train`; nothing else trains."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import pandas as pd
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+from skuflow.data.ingest import apply_mapping, read_table
+from skuflow.data.schema import validate_records
+from skuflow.data.versioning import dataset_digest
+from skuflow.errors import ConfigError, DataError, MissingColumnError
+from skuflow.registry.store import RegistryStore
+from skuflow.settings import Settings
+from skuflow.tasks.base import Task, get_task
+from skuflow.training.config import SplitConfig, TrainConfig
+from skuflow.training.promote import Decision, promote_if_better
+
+Step = Callable[[str], None]
+
+
+@dataclass
+class TrainResult:
+    run_id: str
+    model_name: str
+    version: int
+    metrics: dict[str, float]
+    promoted: bool
+    champion_version: int | None
+    decision: dict[str, Any]
+    dataset_digest: str
+    validation: dict[str, Any]
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "model_name": self.model_name, "version": self.version,
+                "metrics": self.metrics, "promoted": self.promoted, "champion_version": self.champion_version,
+                "decision": self.decision, "dataset_digest": self.dataset_digest,
+                "validation": self.validation, "rows": self.rows, "seconds": round(self.seconds, 2)}
+
+
+def split_frame(frame: pd.DataFrame, label: str, cfg: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Random stratified split, or grouped so that no group sits on both sides."""
+    if cfg.strategy == "group":
+        if not cfg.group_key:
+            raise ConfigError("split.strategy 'group' needs split.group_key")
+        if cfg.group_key not in frame.columns:
+            raise MissingColumnError(cfg.group_key, "data (split.group_key)")
+        splitter = GroupShuffleSplit(n_splits=1, test_size=cfg.test_size, random_state=cfg.seed)
+        tr, te = next(splitter.split(frame, groups=frame[cfg.group_key].astype(str)))
+        return frame.iloc[tr].reset_index(drop=True), frame.iloc[te].reset_index(drop=True)
+    counts = frame[label].value_counts()
+    stratify = frame[label] if len(counts) > 1 and counts.min() >= 2 else None
+    tr_df, te_df = train_test_split(frame, test_size=cfg.test_size, random_state=cfg.seed, stratify=stratify)
+    return tr_df.reset_index(drop=True), te_df.reset_index(drop=True)
+
+
+def prepare_frame(task: Task, data: str | pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, Any, str]:
+    """Read, map, validate and dedupe; returns the clean frame, its validation report and source name."""
+    source = data if isinstance(data, str) else "dataframe"
+    raw = read_table(data) if isinstance(data, str) else data
+    mapped = apply_mapping(raw, config.data.columns)
+    clean, report = validate_records(mapped, task.required_fields, label=task.label, where=str(source))
+    if config.data.dedupe:
+        before = len(clean)
+        clean = clean.drop_duplicates(subset=config.data.dedupe).reset_index(drop=True)
+        report.reasons["duplicate " + "+".join(config.data.dedupe)] = before - len(clean)
+    if len(clean) < 10:
+        raise DataError(f"Only {len(clean)} valid rows in {source}; need at least 10 to train "
+                        f"(rejected: {report.reasons})")
+    return clean, report, str(source)
+
+
+def _requirements() -> list[str]:
+    reqs = []
+    for dist in ("mlflow", "scikit-learn", "lightgbm", "imbalanced-learn", "pandas", "numpy", "scipy",
+                 "cloudpickle"):
+        try:
+            reqs.append(f"{dist}=={version(dist)}")
+        except PackageNotFoundError:
+            continue
+    return reqs
+
+
+def train(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, settings: Settings,
+          on_step: Step | None = None) -> TrainResult:
+    """Train, register and (if better than the champion) promote a model for ``task_name``."""
+    step = on_step or (lambda _name: None)
+    started = time.perf_counter()
+    config = config or TrainConfig()
+    task = get_task(config.task or task_name)
+    model_name = config.model_name or task.name
+
+    step("ingest + validate")
+    frame, report, source = prepare_frame(task, data, config)
+    digest = dataset_digest(frame)
+    train_df, test_df = split_frame(frame, task.label, config.split)
+
+    store = RegistryStore(settings)
+    with store.run(task.name, run_name=f"{model_name}-{digest[:8]}") as run:
+        run.set_tags({"skuflow.task": task.name, "dataset_digest": digest, "source": source})
+        run.log_params({"model.kind": config.model.kind, "model.params": config.model.params,
+                        "features": config.features, "split": config.split.model_dump(),
+                        "rows.train": len(train_df), "rows.test": len(test_df),
+                        "validation.rejected": report.rows_rejected})
+        run.log_dataset(train_df, digest, source, f"{task.name}-train", task.label, "training")
+        run.log_dataset(test_df, dataset_digest(test_df), source, f"{task.name}-eval", task.label, "evaluation")
+        run.log_artifacts({"validation_report.json": report.to_dict() | {"examples": report.rejected_examples}})
+
+        step(f"fit {config.model.kind} on {len(train_df):,} rows")
+        model = task.build_model(config.model.model_dump(), config.features)
+        t_fit = time.perf_counter()
+        model.fit(train_df, train_df[task.label].astype(str).to_numpy())
+        fit_seconds = time.perf_counter() - t_fit
+
+        step(f"evaluate on {len(test_df):,} rows")
+        metrics, artifacts = task.evaluate(model, test_df)
+        metrics["fit_seconds"] = fit_seconds
+        run.log_metrics(metrics)
+        run.log_artifacts(artifacts)
+
+        step("register")
+        example = pd.DataFrame(task.example_records(2))
+        version_no = run.log_sklearn_model(model, model_name, example, _requirements())
+        store.set_version_tags(model_name, version_no, {
+            "dataset_digest": digest, "skuflow.task": task.name,
+            **{f"metric.{k}": v for k, v in metrics.items() if not k.startswith("f1.")},
+        })
+
+        step("promote if better")
+        decision: Decision = promote_if_better(store, task, model_name, version_no,
+                                               metrics[task.primary_metric], test_df, settings.promotion_margin)
+        run.set_tags({"skuflow.promoted": decision.promoted, "skuflow.decision": decision.reason[:4000]})
+        run_id = run.run_id
+
+    champion = store.champion(model_name)
+    return TrainResult(
+        run_id=run_id, model_name=model_name, version=version_no,
+        metrics={k: round(v, 6) for k, v in metrics.items()}, promoted=decision.promoted,
+        champion_version=champion.version if champion else None, decision=decision.to_dict(),
+        dataset_digest=digest, validation=report.to_dict(),
+        rows={"train": len(train_df), "test": len(test_df)}, seconds=time.perf_counter() - started,
+    )
