@@ -13,7 +13,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +91,14 @@ class RunLogger:
             else:
                 self._mlflow.log_dict(obj, name)
 
-    def log_dataset(self, frame: Any, digest: str, source: str, name: str, label: str | None,
+    def log_dataset(self, frame: Any, digest: str, source: str | None, name: str, label: str | None,
                     context: str) -> None:
         import mlflow.data
 
         sample = frame.head(1000)
+        # only real locations are dataset sources to MLflow; generated frames are recorded by name
+        if "://" not in source and not Path(source).exists():
+            source = None
         with warnings.catch_warnings():  # MLflow warns when a local path matches two source types
             warnings.simplefilter("ignore", UserWarning)
             ds = mlflow.data.from_pandas(sample, source=source, name=name, targets=label, digest=digest)
@@ -131,6 +134,7 @@ class RegistryStore:
         import mlflow
         from mlflow import MlflowClient
 
+        _quiet_mlflow()  # again: importing mlflow installs its own log level
         self.settings = settings
         if settings.mlflow_uri and settings.mlflow_uri.startswith("sqlite:"):
             settings.ensure_home()
@@ -170,8 +174,11 @@ class RegistryStore:
                            aliases=tuple(getattr(mv, "aliases", ()) or ()))
 
     def versions(self, name: str) -> list[VersionInfo]:
-        found = self.client.search_model_versions(f"name = '{name}'")
-        return sorted((self._info(mv) for mv in found), key=lambda v: v.version)
+        found = [self._info(mv) for mv in self.client.search_model_versions(f"name = '{name}'")]
+        # search results do not carry aliases on every backend; ask for the champion directly
+        champ = self.champion(name)
+        marked = [replace(v, aliases=(CHAMPION,)) if champ and v.version == champ.version else v for v in found]
+        return sorted(marked, key=lambda v: v.version)
 
     def version(self, name: str, version: int) -> VersionInfo:
         from mlflow.exceptions import MlflowException

@@ -1,0 +1,48 @@
+# skuflow — two commands for a newcomer: `make run` and `make test`. Both build .venv first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.skuflow-installed
+EXTRAS ?= dev,s3
+
+# no telemetry, no hub downloads, no analytics: the platform never phones home
+export MLFLOW_DISABLE_TELEMETRY := true
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export MPLBACKEND := Agg
+
+.PHONY: venv run test test-fast lint bench-quality bench-serving lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip wheel setuptools
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv  ## set up, train a champion if none exists, serve on http://127.0.0.1:8000
+	$(BIN)/skuflow up
+
+test: venv  ## set up and run the whole suite
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: venv
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src
+
+bench-quality: venv
+	$(BIN)/python benchmarks/quality.py
+
+bench-serving: venv
+	$(BIN)/python benchmarks/serving.py
+
+lock: venv  ## record the resolved versions (commit constraints.txt)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^skuflow' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .skuflow

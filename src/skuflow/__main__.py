@@ -1,0 +1,3 @@
+from skuflow.cli.main import app
+
+app()

@@ -1,0 +1,197 @@
+"""The ``skuflow`` command. Each command parses its options, calls one library function and prints."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from skuflow.cli.output import emit, err_console, fail, out_console, steps
+from skuflow.errors import SkuflowError
+from skuflow.settings import Settings, get_settings
+
+app = typer.Typer(help="skuflow: train, ship and watch e-commerce product models.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Generate and ingest data.", no_args_is_help=True)
+models_app = typer.Typer(help="Registered models, the champion alias and its history.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(models_app, name="models")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
+
+
+@app.callback()
+def _main() -> None:
+    # entry point: this is where the process is told not to phone home (never on import)
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+@app.command()
+def train(
+    task: Annotated[str, typer.Argument(help="Task name, e.g. category")],
+    data: Annotated[str, typer.Option(help="CSV/Parquet/JSONL path or URL (s3://...), or synthetic:N[:SEED]")]
+    = "synthetic:5000",
+    config: Annotated[Path | None, typer.Option(help="YAML training config")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train a model, register it and promote it if it beats the champion."""
+    from skuflow.training.config import load_config
+    from skuflow.training.train import train as run_training
+
+    try:
+        cfg = load_config(config)
+        with steps(f"train {task}") as on_step:
+            result = run_training(task, data, cfg, _settings(), on_step=on_step)
+    except SkuflowError as exc:
+        fail(exc, as_json)
+    out = result.to_dict()
+    public = {k: out[k] for k in ("run_id", "model_name", "version", "metrics", "promoted", "champion_version")}
+    public.update({k: out[k] for k in ("decision", "dataset_digest", "validation", "rows", "seconds")})
+
+    def human(r: dict) -> None:
+        m = r["metrics"]
+        out_console.print(f"[bold]{r['model_name']}[/bold] v{r['version']}  accuracy={m.get('accuracy', 0):.4f} "
+                          f"macro_f1={m.get('macro_f1', 0):.4f}  rows={r['rows']}  ({r['seconds']}s)")
+        verdict = "[green]promoted to champion[/green]" if r["promoted"] else "[yellow]not promoted[/yellow]"
+        out_console.print(f"{verdict}: {r['decision']['reason']}  champion=v{r['champion_version']}")
+
+    emit(public, as_json, human)
+
+
+@data_app.command("generate")
+def data_generate(
+    rows: Annotated[int, typer.Option(min=1)] = 1000,
+    out: Annotated[str, typer.Option(help="Output file (.csv, .parquet, .jsonl) or URL")] = "catalogue.parquet",
+    seed: int = 0,
+    price_scale: Annotated[float, typer.Option(help="Drift knob: multiply prices")] = 1.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a synthetic product catalogue."""
+    from skuflow.data.generate import DriftKnobs, generate_catalogue
+    from skuflow.data.ingest import write_table
+    from skuflow.data.versioning import dataset_digest
+
+    try:
+        frame = generate_catalogue(rows, seed=seed, knobs=DriftKnobs(price_scale=price_scale))
+        write_table(frame, out)
+    except SkuflowError as exc:
+        fail(exc, as_json)
+    emit({"rows": len(frame), "out": out, "dataset_digest": dataset_digest(frame)}, as_json)
+
+
+def _store():
+    from skuflow.registry.store import RegistryStore
+
+    return RegistryStore(_settings())
+
+
+@models_app.command("list")
+def models_list(task: str, as_json: JsonOpt = False) -> None:
+    """Registered versions with their metrics; the champion is marked."""
+    versions = [v.to_dict() for v in _store().versions(task)]
+
+    def human(r: dict) -> None:
+        from rich.table import Table
+
+        table = Table("version", "aliases", "accuracy", "macro_f1", "dataset")
+        for v in r["versions"]:
+            table.add_row(str(v["version"]), ",".join(v["aliases"]), f"{v['metrics'].get('accuracy', 0):.4f}",
+                          f"{v['metrics'].get('macro_f1', 0):.4f}", str(v["dataset_digest"]))
+        out_console.print(table)
+
+    emit({"model_name": task, "versions": versions}, as_json, human)
+
+
+@models_app.command("history")
+def models_history(task: str, as_json: JsonOpt = False) -> None:
+    """Every move of the champion alias: from, to, metrics, reason, time."""
+    entries = _store().audit(task)
+
+    def human(r: dict) -> None:
+        from rich.table import Table
+
+        table = Table("time", "action", "from", "to", "reason")
+        for e in r["history"]:
+            table.add_row(e["time"], e["action"], str(e["from"]), str(e["to"]), e["reason"])
+        out_console.print(table)
+
+    emit({"model_name": task, "history": entries}, as_json, human)
+
+
+@models_app.command("promote")
+def models_promote(task: str, version: int, reason: str = "manual promotion", as_json: JsonOpt = False) -> None:
+    """Make VERSION the champion (recorded in the history)."""
+    from skuflow.training.promote import promote
+
+    try:
+        entry = promote(_store(), task, version, reason)
+    except SkuflowError as exc:
+        fail(exc, as_json)
+    emit({"model_name": task, "champion_version": entry["to"], **entry}, as_json)
+
+
+@models_app.command("rollback")
+def models_rollback(task: str, reason: str = "rollback", as_json: JsonOpt = False) -> None:
+    """Give the champion alias back to the previous champion."""
+    from skuflow.training.promote import rollback
+
+    try:
+        entry = rollback(_store(), task, reason)
+    except SkuflowError as exc:
+        fail(exc, as_json)
+    emit({"model_name": task, "champion_version": entry["to"], **entry}, as_json)
+
+
+@app.command()
+def serve(host: str | None = None, port: int | None = None,
+          workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1) -> None:
+    """Serve every task's champion over HTTP."""
+    from skuflow.serving.server import run_server
+
+    s = _settings()
+    run_server(s, host or s.host, port or s.port, workers=workers)
+
+
+@app.command()
+def up(
+    rows: Annotated[int, typer.Option(help="Synthetic rows for the first model")] = 5000,
+    host: str | None = None,
+    port: int | None = None,
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """The main job: make sure a category champion exists (train one on synthetic data if not), then serve."""
+    from skuflow.registry.store import RegistryStore
+    from skuflow.serving.server import curl_example, run_server
+    from skuflow.training.config import TrainConfig
+    from skuflow.training.train import train as run_training
+
+    s = _settings()
+    store = RegistryStore(s)
+    champ = store.champion("category")
+    if champ is None:
+        err_console.print(f"No champion yet: training the category model on {rows:,} synthetic products.")
+        try:
+            with steps("train category") as on_step:
+                result = run_training("category", f"synthetic:{rows}:0", TrainConfig(), s, on_step=on_step)
+        except SkuflowError as exc:
+            fail(exc, False)
+        err_console.print(f"category v{result.version} is champion "
+                          f"(macro_f1={result.metrics['macro_f1']:.4f}).")
+    else:
+        err_console.print(f"Reusing champion category v{champ.version}.")
+    h, p = host or s.host, port or s.port
+    out_console.print("Try it:\n" + curl_example(h, p), highlight=False, soft_wrap=True)
+    if serve_api:
+        run_server(s, h, p)
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m skuflow`
+    app()

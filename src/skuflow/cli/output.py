@@ -1,0 +1,51 @@
+"""How commands talk: rich for people, one JSON object as the last stdout line for automation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from skuflow.errors import SkuflowError
+
+# progress and chatter go to stderr so that stdout stays clean for --json
+err_console = Console(stderr=True)
+out_console = Console()
+
+
+def emit(result: dict[str, Any], as_json: bool, human: Callable[[dict[str, Any]], None] | None = None) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+        sys.stdout.flush()
+    elif human is not None:
+        human(result)
+    else:
+        out_console.print_json(json.dumps(result, default=str))
+
+
+def fail(exc: SkuflowError, as_json: bool) -> None:
+    """One line on stderr naming the problem; with --json also the error object on stdout."""
+    err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+    if as_json:
+        sys.stdout.write(json.dumps({"error_code": exc.error_code, "message": exc.message}) + "\n")
+    raise typer.Exit(code=1)
+
+
+@contextmanager
+def steps(title: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with elapsed time; call the yielded function to name the current step."""
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+                  console=err_console, transient=False) as progress:
+        task_id = progress.add_task(title, total=None)
+
+        def on_step(name: str) -> None:
+            progress.update(task_id, description=f"{title}: {name}")
+
+        yield on_step
+        progress.update(task_id, description=f"{title}: done")

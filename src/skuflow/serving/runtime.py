@@ -1,0 +1,81 @@
+"""The models a server holds: each task's champion, loaded once and swapped atomically."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from skuflow.errors import NotReadyError
+from skuflow.registry.store import RegistryStore
+from skuflow.tasks.base import Task, get_task, task_names
+
+log = logging.getLogger("skuflow.serving")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    task: Task
+    name: str
+    version: int
+    run_id: str | None
+    dataset_digest: str | None
+    model: Any
+    loaded_at: float
+
+    def info(self) -> dict[str, Any]:
+        return {"task": self.task.name, "model": self.name, "version": self.version, "alias": "champion",
+                "run_id": self.run_id, "dataset_digest": self.dataset_digest,
+                "model_uri": f"models:/{self.name}@champion", "loaded_at": self.loaded_at}
+
+
+class ModelHolder:
+    """Task name -> loaded champion. Readers take a reference; a reload replaces the entry whole, so a
+    request that already holds the old model finishes on it."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, LoadedModel] = {}
+        self._lock = threading.Lock()
+        self.ready = False
+        self.load_error: str | None = None
+
+    def get(self, task: str) -> LoadedModel:
+        loaded = self._models.get(task)
+        if loaded is None:
+            raise NotReadyError(f"No champion loaded for task '{task}'", task=task)
+        return loaded
+
+    def loaded(self) -> dict[str, LoadedModel]:
+        return dict(self._models)
+
+    def load_champion(self, store: RegistryStore, task: Task, warmup: bool = True) -> LoadedModel | None:
+        champ = store.champion(task.name)
+        if champ is None:
+            return None
+        current = self._models.get(task.name)
+        if current is not None and current.version == champ.version:
+            return current
+        model = store.load_model(champ.name, champ.version)
+        if warmup:  # the first call pays for lazy imports and allocation; clients should not
+            task.predict(model, task.example_records(1))
+        loaded = LoadedModel(task, champ.name, champ.version, champ.run_id, champ.tags.get("dataset_digest"),
+                             model, time.time())
+        with self._lock:
+            self._models[task.name] = loaded
+        log.info("serving %s v%s", champ.name, champ.version)
+        return loaded
+
+    def load_all(self, store: RegistryStore, tasks: list[str] | None = None, warmup: bool = True) -> None:
+        """Load every task's champion; ready once at least one model answered its warm-up."""
+        try:
+            for name in tasks or task_names():
+                self.load_champion(store, get_task(name), warmup=warmup)
+            if self._models:
+                self.ready = True
+            else:
+                self.load_error = "no champion registered for any task"
+        except Exception as exc:  # reported by /ready; the process stays alive for a retry
+            self.load_error = f"{exc.__class__.__name__}: {exc}"
+            log.exception("loading champions failed")

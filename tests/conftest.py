@@ -1,0 +1,63 @@
+"""Shared fixtures: real MLflow stores in temp folders and real models trained on small data."""
+
+from __future__ import annotations
+
+import os
+
+# set before anything imports mlflow: no telemetry, no hub downloads, no Prefect analytics
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from skuflow.data.generate import generate_catalogue  # noqa: E402
+from skuflow.settings import Settings  # noqa: E402
+from skuflow.training.config import ModelConfig, TrainConfig  # noqa: E402
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FAST_LGBM = ModelConfig(kind="lightgbm", params={"n_estimators": 40, "num_leaves": 15})
+
+
+def make_settings(home: Path, **overrides) -> Settings:
+    return Settings(home=home, **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """A fresh embedded store (SQLite + local artifacts) per test."""
+    return make_settings(tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> pd.DataFrame:
+    return generate_catalogue(2000, seed=7)
+
+
+@pytest.fixture(scope="session")
+def fast_config() -> TrainConfig:
+    return TrainConfig(model=FAST_LGBM)
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory: pytest.TempPathFactory, catalogue: pd.DataFrame, fast_config: TrainConfig):
+    """One registry with a champion category model, shared by read-only tests (API, CLI reads)."""
+    from skuflow.training.train import train
+
+    home = tmp_path_factory.mktemp("trained") / "home"
+    s = make_settings(home)
+    result = train("category", catalogue, fast_config, s)
+    assert result.promoted
+    return s, result
+
+
+def pytest_collection_modifyitems(config, items):
+    if not SHARED_DATA.exists():
+        skip = pytest.mark.skip(reason=f"shared datasets not found at {SHARED_DATA}")
+        for item in items:
+            if "shared_data" in item.keywords:
+                item.add_marker(skip)

@@ -1,0 +1,94 @@
+"""The skuflow command, driven as a user drives it."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from skuflow.cli.main import app
+from skuflow.data.generate import generate_catalogue
+from skuflow.settings import get_settings
+
+runner = CliRunner()
+FAST = "model:\n  kind: lightgbm\n  params: {n_estimators: 30, num_leaves: 7}\n"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKUFLOW_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def last_json(output: str) -> dict:
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def _train(tmp_path, data: str, extra: list[str] | None = None):
+    cfg = tmp_path / "fast.yaml"
+    cfg.write_text(FAST)
+    return runner.invoke(app, ["train", "category", "--data", data, "--config", str(cfg), "--json", *(extra or [])])
+
+
+def test_train_json_contract_and_second_run(home):
+    data = home / "cat.csv"
+    generate_catalogue(800, seed=5).to_csv(data, index=False)
+    r = _train(home, str(data))
+    assert r.exit_code == 0, r.output
+    out = last_json(r.stdout)
+    assert {"run_id", "model_name", "version", "metrics", "promoted", "champion_version"} <= set(out)
+    assert out["promoted"] and out["version"] == out["champion_version"] == 1
+    assert out["metrics"]["macro_f1"] > 0.5
+    r2 = _train(home, str(data))
+    out2 = last_json(r2.stdout)
+    assert out2["version"] == 2 and not out2["promoted"] and out2["champion_version"] == 1
+
+
+def test_train_without_label_column_fails_in_one_line_and_keeps_champion(home):
+    good = home / "good.parquet"
+    generate_catalogue(500, seed=1).to_parquet(good)
+    assert _train(home, str(good)).exit_code == 0
+    bad = home / "nolabel.csv"
+    generate_catalogue(300, seed=2).drop(columns=["category"]).to_csv(bad, index=False)
+    r = _train(home, str(bad))
+    assert r.exit_code != 0
+    err_lines = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    assert len(err_lines) == 1 and "'category'" in err_lines[0]
+    assert last_json(r.stdout)["error_code"] == "missing_column"
+    hist = last_json(runner.invoke(app, ["models", "list", "category", "--json"]).stdout)
+    assert [v["version"] for v in hist["versions"] if "champion" in v["aliases"]] == [1]
+
+
+def test_models_history_promote_rollback(home):
+    data = home / "c.jsonl"
+    generate_catalogue(500, seed=3).to_json(data, orient="records", lines=True)
+    assert _train(home, str(data)).exit_code == 0
+    assert _train(home, str(data)).exit_code == 0
+    r = runner.invoke(app, ["models", "promote", "category", "2", "--reason", "hotfix", "--json"])
+    assert r.exit_code == 0 and last_json(r.stdout)["champion_version"] == 2
+    r = runner.invoke(app, ["models", "rollback", "category", "--json"])
+    assert r.exit_code == 0 and last_json(r.stdout)["champion_version"] == 1
+    hist = last_json(runner.invoke(app, ["models", "history", "category", "--json"]).stdout)["history"]
+    assert [(h["action"], h["to"]) for h in hist] == [("promote", 1), ("promote", 2), ("rollback", 1)]
+    assert hist[1]["reason"] == "hotfix"
+    r = runner.invoke(app, ["models", "promote", "category", "42", "--json"])
+    assert r.exit_code == 1 and "version 42 not found" in r.stderr
+
+
+def test_data_generate(home):
+    out = home / "gen.parquet"
+    r = runner.invoke(app, ["data", "generate", "--rows", "120", "--out", str(out), "--json"])
+    assert r.exit_code == 0
+    assert last_json(r.stdout)["rows"] == 120 and len(pd.read_parquet(out)) == 120
+
+
+def test_up_trains_once_then_reuses_the_champion(home, monkeypatch):
+    monkeypatch.setenv("SKUFLOW_HOME", str(home / "up"))
+    get_settings.cache_clear()
+    r = runner.invoke(app, ["up", "--rows", "600", "--no-serve"])
+    assert r.exit_code == 0, r.output
+    assert "is champion" in r.stderr and "curl -s -X POST http://127.0.0.1:8000/v1/category/predict" in r.stdout
+    r = runner.invoke(app, ["up", "--no-serve"])
+    assert r.exit_code == 0 and "Reusing champion category v1" in r.stderr

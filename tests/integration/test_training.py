@@ -1,0 +1,92 @@
+"""Training, registry and the champion gate against a real MLflow SQLite store."""
+
+import pandas as pd
+import pytest
+
+from skuflow.data.generate import generate_catalogue
+from skuflow.errors import MissingColumnError, ModelNotFoundError
+from skuflow.registry.store import RegistryStore
+from skuflow.training.config import ModelConfig, SplitConfig, TrainConfig
+from skuflow.training.promote import promote, rollback
+from skuflow.training.train import split_frame, train
+
+WORSE = TrainConfig(model=ModelConfig(kind="logreg", params={"C": 0.001, "max_iter": 50}))
+
+
+def test_first_model_becomes_champion_with_metrics_and_artifacts(trained_home):
+    s, result = trained_home
+    store = RegistryStore(s)
+    champ = store.champion("category")
+    assert champ is not None and champ.version == result.version == 1
+    for key in ("accuracy", "macro_f1", "roc_auc_ovr"):
+        assert 0.0 <= result.metrics[key] <= 1.0
+    assert result.metrics["macro_f1"] > 0.8  # 8 categories; chance is 0.125
+    assert any(k.startswith("f1.") for k in result.metrics)
+    run = store.client.get_run(result.run_id)
+    assert run.data.tags["dataset_digest"] == result.dataset_digest == champ.tags["dataset_digest"]
+    artifacts = {a.path for a in store.client.list_artifacts(result.run_id)}
+    assert {"confusion_matrix.png", "per_class_report.json", "validation_report.json"} <= artifacts
+    # the dataset version is logged as the run's input
+    digests = {d.dataset.digest for d in run.inputs.dataset_inputs}
+    assert result.dataset_digest in digests
+    # the logged model holds its preprocessing: raw records in, classes out
+    model = store.load_model("category", champ.version)
+    out = model.predict(pd.DataFrame([{"title": "organic green tea", "price": 9.0}]))
+    assert out[0] in set(generate_catalogue(50)["category"]) | {"grocery"}
+
+
+def test_worse_challenger_never_moves_champion(settings, catalogue, fast_config):
+    first = train("category", catalogue, fast_config, settings)
+    second = train("category", catalogue, WORSE, settings)
+    assert first.promoted and not second.promoted
+    assert second.metrics["macro_f1"] < first.metrics["macro_f1"]
+    assert second.champion_version == first.version
+    assert "not better" in second.decision["reason"]
+    assert second.decision["champion_score"] == pytest.approx(first.metrics["macro_f1"], abs=1e-6)
+    store = RegistryStore(settings)
+    assert store.champion("category").version == first.version
+    assert [e["to"] for e in store.audit("category")] == [first.version]
+
+
+def test_failed_run_leaves_champion_unchanged(settings, catalogue, fast_config):
+    first = train("category", catalogue, fast_config, settings)
+    with pytest.raises(MissingColumnError, match="'category'"):
+        train("category", catalogue.drop(columns=["category"]), fast_config, settings)
+    store = RegistryStore(settings)
+    assert store.champion("category").version == first.version
+    assert len(store.versions("category")) == 1
+
+
+def test_grouped_split_keeps_groups_on_one_side(catalogue):
+    frame = catalogue.assign(group=catalogue.index // 7)
+    tr, te = split_frame(frame, "category", SplitConfig(strategy="group", group_key="group", test_size=0.25))
+    assert set(tr["group"]).isdisjoint(te["group"])
+    assert len(te) == pytest.approx(0.25 * len(frame), rel=0.15)
+    with pytest.raises(MissingColumnError, match="nope"):
+        split_frame(frame, "category", SplitConfig(strategy="group", group_key="nope"))
+
+
+def test_manual_promote_rollback_and_history(settings, catalogue, fast_config):
+    v1 = train("category", catalogue, fast_config, settings).version
+    v2 = train("category", catalogue, WORSE, settings).version
+    store = RegistryStore(settings)
+    promote(store, "category", v2, reason="canary")
+    assert store.champion("category").version == v2
+    entry = rollback(store, "category")
+    assert (entry["from"], entry["to"]) == (v2, v1)
+    assert store.champion("category").version == v1
+    history = store.audit("category")
+    assert [(h["action"], h["from"], h["to"]) for h in history] == [
+        ("promote", None, v1), ("promote", v1, v2), ("rollback", v2, v1)]
+    assert all({"time", "reason", "metrics"} <= set(h) for h in history)
+    with pytest.raises(ModelNotFoundError, match="no earlier champion"):
+        rollback(store, "category")
+    with pytest.raises(ModelNotFoundError, match="version 99 not found"):
+        promote(store, "category", 99)
+
+
+def test_rf_smote_family_trains(settings):
+    small = generate_catalogue(600, seed=3)
+    cfg = TrainConfig(model=ModelConfig(kind="rf_smote", params={"n_estimators": 30}, smote_k=3))
+    result = train("category", small, cfg, settings)
+    assert result.metrics["macro_f1"] > 0.5
