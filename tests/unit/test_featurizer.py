@@ -47,3 +47,46 @@ def test_price_buckets():
     assert price_bucket(5.0) == 1
     assert price_bucket(10.0) == 2
     assert price_bucket(499.0) == 6
+
+
+def test_fast_blocks_match_sklearn_vectorizers(frame):
+    # the one-pass CSR code must compute what sklearn's transform computes from the same fitted state
+    from sklearn.feature_extraction import FeatureHasher
+
+    f = ProductFeaturizer(cross_char_ngrams=(1, 4)).fit(frame)
+    texts = f._texts(frame)
+    ours = [b for b in f._text_blocks(texts)]
+    for vec, block in zip(f._vectorizers(), ours, strict=True):
+        from skuflow.features.sparse import hstack_blocks
+
+        mine = hstack_blocks([block], len(texts)).toarray()
+        assert np.allclose(mine, vec.transform(texts).toarray(), atol=1e-6)
+    prices = frame["price"].tolist()
+    tokens = f._id_tokens(frame, prices) + [["brand=ünïcode"]]
+    from skuflow.features.sparse import hashed_block, hstack_blocks
+
+    mine = hstack_blocks([hashed_block(tokens, 2**12)], len(tokens)).toarray()
+    ref = FeatureHasher(2**12, input_type="string", alternate_sign=False).transform(tokens).toarray()
+    assert np.array_equal(mine, ref)
+    one = f.transform(frame.iloc[:1]).toarray()
+    assert np.allclose(one, f.transform(frame).toarray()[:1])
+
+
+def test_fast_classifiers_agree_with_their_sklearn_bases(frame):
+    from sklearn.svm import LinearSVC
+
+    from skuflow.estimators.boosted import BoosterClassifier
+    from skuflow.estimators.calibrated_svc import TemperatureScaledSVC
+
+    f = ProductFeaturizer().fit(frame)
+    X, y = f.transform(frame), frame["category"].astype(str).to_numpy()
+    lgbm = BoosterClassifier(n_estimators=20, verbose=-1).fit(X, y)
+    from lightgbm import LGBMClassifier
+
+    assert np.allclose(lgbm.predict_proba(X[:3]), LGBMClassifier.predict_proba(lgbm, X[:3]))
+    svc = TemperatureScaledSVC(C=1.0).fit(X, y)
+    ref = LinearSVC(C=1.0, max_iter=5000).fit(X, y)
+    assert (svc.predict(X) == ref.predict(X)).all()
+    proba = svc.predict_proba(X[:5])
+    assert np.allclose(proba.sum(axis=1), 1.0) and svc.temperature_ > 0
+    assert (svc.classes_[proba.argmax(axis=1)] == svc.predict(X[:5])).all()

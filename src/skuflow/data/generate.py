@@ -102,7 +102,7 @@ class DriftKnobs:
 
 
 def _brands(rng: np.random.Generator, n: int) -> list[str]:
-    names = set()
+    names: set[str] = set()
     while len(names) < n:
         k = int(rng.integers(2, 4))
         names.add("".join(rng.choice(BRAND_SYLLABLES, size=k)).capitalize())
@@ -164,7 +164,7 @@ def generate_catalogue(
             seller = seller_ids[int(rng.integers(n_sellers))]
         words = f"{adj} {colour} {ptype}".split()
         if knobs.text_noise:
-            words = [f"x{int(rng.integers(1e6))}" if rng.random() < knobs.text_noise else w for w in words]
+            words = [f"x{int(rng.integers(1_000_000))}" if rng.random() < knobs.text_noise else w for w in words]
         title = f"{b} " + " ".join(words)
         if rng.random() < 0.5:
             title += f" - {feats[0]}"

@@ -11,10 +11,10 @@ import math
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from skuflow.features.sparse import Block, dense_block, hashed_block, hstack_blocks, tfidf_block
 from skuflow.features.tabular import Table, column, float_or_nan, text_or_empty
 
 PRICE_EDGES = (10.0, 25.0, 50.0, 100.0, 250.0)
@@ -31,8 +31,8 @@ def price_bucket(price: float) -> int:
 class ProductFeaturizer(TransformerMixin, BaseEstimator):
     """Turn product records into one sparse feature matrix.
 
-    ``char_analyzer="char"`` lets character n-grams cross word boundaries ("fridge freezer"), which
-    separates near-identical categories better than within-word n-grams on short titles.
+    ``cross_char_ngrams`` adds character n-grams that cross word boundaries ("e freez"); with the
+    within-word ones they separate near-identical categories (fridge / fridge freezer) on short titles.
 
     Parameters are only stored here (sklearn contract); vocabularies are learned in ``fit``.
     """
@@ -43,7 +43,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         id_fields: tuple[str, ...] = ("brand", "seller_id"),
         word_ngrams: tuple[int, int] = (1, 2),
         char_ngrams: tuple[int, int] | None = (2, 5),
-        char_analyzer: str = "char_wb",
+        cross_char_ngrams: tuple[int, int] | None = None,
         max_word_features: int | None = None,
         max_char_features: int | None = None,
         min_df: int = 1,
@@ -55,7 +55,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         self.id_fields = id_fields
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
-        self.char_analyzer = char_analyzer
+        self.cross_char_ngrams = cross_char_ngrams
         self.max_word_features = max_word_features
         self.max_char_features = max_char_features
         self.min_df = min_df
@@ -80,11 +80,34 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
             tokens.append(row)
         return tokens
 
-    def _numeric(self, prices: list[float]) -> sp.csr_matrix:
+    def _numeric(self, prices: list[float]) -> Block:
         p = np.asarray(prices, dtype=float)
         missing = np.isnan(p)
         logp = np.where(missing, 0.0, np.log1p(np.where(missing, 0.0, np.maximum(p, 0.0))) / _LOG_PRICE_SCALE)
-        return sp.csr_matrix(np.column_stack([logp, missing.astype(float)]) * self.price_weight)
+        return dense_block(np.column_stack([logp, missing.astype(float)]) * self.price_weight)
+
+    def _text_blocks(self, texts: list[str]) -> list[Block]:
+        blocks = []
+        for vec in self._vectorizers():
+            analyzer, vocab, idf = self._compiled(vec)
+            blocks.append(tfidf_block(texts, analyzer, vocab, idf, vec.sublinear_tf, len(vocab)))
+        return blocks
+
+    def _vectorizers(self) -> list[TfidfVectorizer]:
+        found = [self.word_vectorizer_, self.char_vectorizer_, self.cross_char_vectorizer_]
+        return [v for v in found if v is not None]
+
+    def _compiled(self, vec: TfidfVectorizer) -> tuple:
+        # the analyzer closure is rebuilt after unpickling, never stored with the model
+        cache = self.__dict__.setdefault("_compiled_cache", {})
+        if id(vec) not in cache:
+            cache[id(vec)] = (vec.build_analyzer(), vec.vocabulary_, np.asarray(vec.idf_, dtype=np.float64))
+        return cache[id(vec)]
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_compiled_cache", None)
+        return state
 
     # -- sklearn API ------------------------------------------------------------------------------
     def fit(self, X: Table, y=None) -> ProductFeaturizer:
@@ -96,22 +119,26 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         self.char_vectorizer_ = None
         if self.char_ngrams:
             self.char_vectorizer_ = TfidfVectorizer(
-                analyzer=self.char_analyzer, ngram_range=tuple(self.char_ngrams), sublinear_tf=True,
+                analyzer="char_wb", ngram_range=tuple(self.char_ngrams), sublinear_tf=True,
                 min_df=self.min_df, max_features=self.max_char_features, dtype=np.float32,
             ).fit(texts)
-        self.hasher_ = FeatureHasher(n_features=2**self.id_hash_bits, input_type="string",
-                                     alternate_sign=False, dtype=np.float32)
+        self.cross_char_vectorizer_ = None
+        if self.cross_char_ngrams:
+            self.cross_char_vectorizer_ = TfidfVectorizer(
+                analyzer="char", ngram_range=tuple(self.cross_char_ngrams), sublinear_tf=True,
+                min_df=self.min_df, max_features=self.max_char_features, dtype=np.float32,
+            ).fit(texts)
+        self.n_hash_features_ = 2**self.id_hash_bits
         self.n_features_out_ = self.transform(X[:1] if len(X) else X).shape[1]
         return self
 
     def transform(self, X: Table) -> sp.csr_matrix:
-        check_is_fitted(self, "word_vectorizer_")
+        if "word_vectorizer_" not in self.__dict__:  # check_is_fitted costs 15 us per call on the hot path
+            check_is_fitted(self, "word_vectorizer_")
         texts = self._texts(X)
         prices = [float_or_nan(v) for v in column(X, "price")]
-        blocks = [self.word_vectorizer_.transform(texts)]
-        if self.char_vectorizer_ is not None:
-            blocks.append(self.char_vectorizer_.transform(texts))
+        blocks = self._text_blocks(texts)
         if self.id_weight:
-            blocks.append(self.hasher_.transform(self._id_tokens(X, prices)) * self.id_weight)
+            blocks.append(hashed_block(self._id_tokens(X, prices), self.n_hash_features_, self.id_weight))
         blocks.append(self._numeric(prices))
-        return sp.hstack(blocks, format="csr", dtype=np.float32)
+        return hstack_blocks(blocks, len(texts))

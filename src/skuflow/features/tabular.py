@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
-Records = Sequence[Mapping[str, Any]]
-Table = pd.DataFrame | Records
+Records: TypeAlias = Sequence[Mapping[str, Any]]
+Table: TypeAlias = pd.DataFrame | Records
 
 
 def n_rows(X: Table) -> int:

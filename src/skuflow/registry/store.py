@@ -6,9 +6,9 @@ Works unchanged against the embedded SQLite store or an MLflow tracking server; 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
-import logging
 import time
 import warnings
 from collections.abc import Iterator
@@ -93,16 +93,17 @@ class RunLogger:
 
     def log_dataset(self, frame: Any, digest: str, source: str | None, name: str, label: str | None,
                     context: str) -> None:
-        import mlflow.data
+        import mlflow.data  # noqa: F401  (registers mlflow.data.from_pandas)
 
         sample = frame.head(1000)
         # only real locations are dataset sources to MLflow; generated frames are recorded by name
-        if "://" not in source and not Path(source).exists():
+        if source is not None and "://" not in source and not Path(source).exists():
             source = None
         with warnings.catch_warnings():  # MLflow warns when a local path matches two source types
             warnings.simplefilter("ignore", UserWarning)
-            ds = mlflow.data.from_pandas(sample, source=source, name=name, targets=label, digest=digest)
-        self._mlflow.log_input(ds, context=context)
+            ds = mlflow.data.from_pandas(  # type: ignore[attr-defined]
+                sample, source=source, name=name, targets=label, digest=digest)
+            self._mlflow.log_input(ds, context=context)
 
     def log_sklearn_model(self, model: Any, registered_name: str, input_example: Any,
                           pip_requirements: list[str]) -> int:
@@ -138,10 +139,11 @@ class RegistryStore:
         self.settings = settings
         if settings.mlflow_uri and settings.mlflow_uri.startswith("sqlite:"):
             settings.ensure_home()
-        mlflow.set_tracking_uri(settings.mlflow_uri)
-        mlflow.set_registry_uri(settings.mlflow_uri)
+        uri = str(settings.mlflow_uri)  # filled in by Settings' validator
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
         self._mlflow = mlflow
-        self.client = MlflowClient(tracking_uri=settings.mlflow_uri, registry_uri=settings.mlflow_uri)
+        self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
 
     # -- tracking ---------------------------------------------------------------------------------
     def experiment_id(self, task: str) -> str:

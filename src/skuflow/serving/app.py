@@ -57,20 +57,35 @@ def _prediction_bodies(task: Task, loaded: LoadedModel, records: list[dict], top
             for label, conf, top in zip(preds.labels, preds.confidences, preds.top_k, strict=True)]
 
 
+def _body_schema(model: type[BaseModel]) -> dict:
+    """OpenAPI request body for a route that parses its own JSON."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+def _parse(model: type[BaseModel], body: bytes) -> Any:
+    """Validate a JSON body in one pass (pydantic-core parses and checks together, ~5x faster than
+    FastAPI's json.loads + field validation on the hot path); errors become 422 naming the field."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise invalid_input_from(exc) from exc
+
+
 def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, metrics: ApiMetrics,
                      settings: Settings) -> None:
     Record = task.record_model
-    Batch = create_model(f"{Record.__name__}Batch", records=(list[Record], ...))
+    Batch = create_model(f"{Record.__name__}Batch", records=(list[Record], ...))  # type: ignore[valid-type]
     name = task.name
 
-    async def predict(record: Record, top_k: int = Query(3, ge=1, le=50)) -> Response:  # type: ignore[valid-type]
+    async def predict(request: Request, top_k: int = Query(3, ge=1, le=50)) -> Response:
+        record = _parse(Record, await request.body())
         loaded = holder.get(name)
         # one row costs well under a millisecond: answering on the event loop beats a thread hop
         body = _prediction_bodies(task, loaded, [record.model_dump()], top_k, metrics)[0]
         return json_response(body, version=loaded.version)
 
-    async def predict_batch(batch: Batch, top_k: int = Query(3, ge=1, le=50)) -> Response:  # type: ignore[valid-type]
-        records = batch.records
+    async def predict_batch(request: Request, top_k: int = Query(3, ge=1, le=50)) -> Response:
+        records = _parse(Batch, await request.body()).records
         if len(records) > settings.max_batch_rows:
             raise PayloadTooLargeError(
                 f"Batch of {len(records)} rows exceeds the cap of {settings.max_batch_rows}",
@@ -86,9 +101,10 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, metrics: Api
         return json_response(loaded.info(), version=loaded.version)
 
     app.add_api_route(f"/v1/{name}/predict", predict, methods=["POST"], response_model=PredictionOut,
-                      tags=[name], summary=f"Predict one {name} record")
+                      tags=[name], summary=f"Predict one {name} record", openapi_extra=_body_schema(Record))
     app.add_api_route(f"/v1/{name}/predict/batch", predict_batch, methods=["POST"], tags=[name],
-                      summary=f"Predict up to {settings.max_batch_rows} {name} records")
+                      summary=f"Predict up to {settings.max_batch_rows} {name} records",
+                      openapi_extra=_body_schema(Batch))
     app.add_api_route(f"/v1/{name}/info", info, methods=["GET"], tags=[name])
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +20,7 @@ def error_response(status: int, error_code: str, message: str, **extra) -> Respo
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def describe_validation(errors: list[dict], drop: tuple[str, ...] = ("body",)) -> tuple[str, list[str]]:
+def describe_validation(errors: Sequence[Any], drop: tuple[str, ...] = ("body",)) -> tuple[str, list[str]]:
     """'title: Field required; price: Input should be a valid number' and the field names."""
     parts, fields = [], []
     for err in errors:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
+from sklearn.pipeline import Pipeline
 
 from skuflow.errors import TaskNotFoundError
 from skuflow.features.tabular import Table
@@ -32,9 +33,23 @@ class Predictions:
         return pd.DataFrame({"prediction": self.labels, "confidence": self.confidences})
 
 
+def predict_proba(model: Any, X: Table) -> np.ndarray:
+    """``model.predict_proba(X)``, walking a pipeline's steps directly.
+
+    sklearn's Pipeline spends ~80 us per call on metadata routing, a third of a one-row prediction.
+    Steps without ``transform`` (imblearn samplers) only act during fit, as in imblearn's Pipeline.
+    """
+    if isinstance(model, Pipeline):
+        for _, step in model.steps[:-1]:
+            if step is not None and step != "passthrough" and hasattr(step, "transform"):
+                X = step.transform(X)
+        return np.asarray(model.steps[-1][1].predict_proba(X))
+    return np.asarray(model.predict_proba(X))
+
+
 def predict_classes(model: Any, X: Table, top_k: int = 3) -> Predictions:
     """Score rows with a fitted classifier pipeline. Online, batch and evaluation all call this."""
-    proba = np.asarray(model.predict_proba(X))
+    proba = predict_proba(model, X)
     classes = np.asarray(model.classes_).astype(str)
     best = proba.argmax(axis=1)
     k = min(top_k, proba.shape[1])

@@ -35,21 +35,19 @@ _FEATURE_DEFAULTS: dict[str, dict[str, Any]] = {
 
 def _classifier(kind: str, params: dict[str, Any]) -> Any:
     if kind == "linear":
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.svm import LinearSVC
+        from skuflow.estimators.calibrated_svc import TemperatureScaledSVC
 
-        cv = params.pop("calibration_cv", 3)
-        return CalibratedClassifierCV(LinearSVC(**{"C": 1.0, **params}), cv=cv, method="sigmoid", ensemble=False)
+        return TemperatureScaledSVC(**params)
     if kind == "logreg":
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression(**{"C": 20.0, "max_iter": 2000, **params})
     if kind == "lightgbm":
-        from lightgbm import LGBMClassifier
+        from skuflow.estimators.boosted import BoosterClassifier
 
         defaults = {"n_estimators": 150, "learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 5,
                     "colsample_bytree": 0.5, "verbose": -1, "n_jobs": 2}
-        return LGBMClassifier(**{**defaults, **params})
+        return BoosterClassifier(**{**defaults, **params})
     if kind == "rf_smote":
         from sklearn.ensemble import RandomForestClassifier
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score, roc_auc_score
 
-from skuflow.tasks.base import Task
+from skuflow.tasks.base import Task, predict_proba
 
 
 def classification_metrics(y_true: list[str], proba: np.ndarray, classes: list[str]) -> dict[str, float]:
@@ -66,7 +66,7 @@ class ClassificationTask(Task):
     """A task whose model is a probabilistic classifier over ``label``."""
 
     def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
-        proba = np.asarray(model.predict_proba(frame))
+        proba = predict_proba(model, frame)
         classes = [str(c) for c in model.classes_]
         y_true = frame[self.label].astype(str).tolist()
         metrics = classification_metrics(y_true, proba, classes)

@@ -1,0 +1,91 @@
+"""Model quality on real data, through skuflow's own training path.
+
+Category task: PriceRunner, titles deduplicated, split 80/20 grouped by Cluster ID (seed 42).
+Prints a table of macro-F1, accuracy and training time for skuflow's configured model and the
+reference recipes, and a JSON line with the figures.
+
+    .venv/bin/python benchmarks/quality.py [--json] [--skip-slow]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PRICERUNNER, ROOT, print_table  # noqa: E402
+
+
+def category(skip_slow: bool) -> list[dict]:
+    import numpy as np
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.svm import LinearSVC
+
+    from skuflow.settings import Settings
+    from skuflow.tasks.base import get_task
+    from skuflow.training.config import ModelConfig, load_config
+    from skuflow.training.train import prepare_frame, split_frame, train
+
+    cfg = load_config(ROOT / "configs" / "pricerunner.yaml")
+    task = get_task("category")
+    frame, _, _ = prepare_frame(task, str(PRICERUNNER), cfg)
+    tr, te = split_frame(frame, task.label, cfg.split)
+    rows = []
+
+    # 1. skuflow's configured model, trained, registered and evaluated exactly as `skuflow train` does
+    with tempfile.TemporaryDirectory() as home:
+        t = time.perf_counter()
+        result = train("category", str(PRICERUNNER), cfg, Settings(home=Path(home)))
+        rows.append({"model": f"skuflow {cfg.model.kind} (configs/pricerunner.yaml)",
+                     "macro_f1": result.metrics["macro_f1"], "accuracy": result.metrics["accuracy"],
+                     "train_s": time.perf_counter() - t, "test_rows": result.rows["test"]})
+
+    # 2. the reference recipe from the issue: TF-IDF (word 1-2 + char 2-5 grams) + LinearSVC on titles
+    t = time.perf_counter()
+    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+    x_tr = hstack([words.fit_transform(tr["title"]), chars.fit_transform(tr["title"])]).tocsr()
+    x_te = hstack([words.transform(te["title"]), chars.transform(te["title"])]).tocsr()
+    pred = LinearSVC().fit(x_tr, tr["category"].astype(str)).predict(x_te)
+    rows.append({"model": "baseline TF-IDF word+char + LinearSVC",
+                 "macro_f1": f1_score(te["category"], pred, average="macro"),
+                 "accuracy": accuracy_score(te["category"], pred), "train_s": time.perf_counter() - t,
+                 "test_rows": len(te)})
+
+    # 3. the other model families skuflow offers, same split
+    kinds = [("lightgbm", {"n_estimators": 300})]
+    if not skip_slow:
+        kinds.append(("rf_smote", {"n_estimators": 200}))
+    for kind, params in kinds:
+        model = task.build_model(ModelConfig(kind=kind, params=params).model_dump(), {})
+        t = time.perf_counter()
+        model.fit(tr, tr["category"].astype(str).to_numpy())
+        fit_s = time.perf_counter() - t
+        pred = np.asarray(model.predict(te))
+        rows.append({"model": f"skuflow {kind}", "macro_f1": f1_score(te["category"], pred, average="macro"),
+                     "accuracy": accuracy_score(te["category"], pred), "train_s": fit_s, "test_rows": len(te)})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--skip-slow", action="store_true", help="leave out RandomForest + SMOTE")
+    args = parser.parse_args()
+    if not PRICERUNNER.exists():
+        sys.exit(f"PriceRunner not found at {PRICERUNNER}")
+    rows = category(args.skip_slow)
+    print_table("category on PriceRunner (grouped by Cluster ID, 80/20)", ["model", "macro-F1", "accuracy",
+                "train s", "test rows"],
+                [[r["model"], r["macro_f1"], r["accuracy"], f"{r['train_s']:.1f}", r["test_rows"]] for r in rows])
+    print(json.dumps({"category_pricerunner": rows}, default=float))
+
+
+if __name__ == "__main__":
+    main()

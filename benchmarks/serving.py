@@ -1,0 +1,148 @@
+"""Online serving throughput and latency: skuflow's API against `mlflow models serve`, on the same
+registered model, over loopback, with wrk (bounded duration; 127.0.0.1 only).
+
+    .venv/bin/python benchmarks/serving.py [--duration 10] [--workers 1] [--json]
+
+Needs `wrk` (Debian package `wrk`; `make bench-serving` installs it where apt exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, print_table  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
+
+
+def wrk(url: str, body: dict, connections: int, duration: int) -> dict:
+    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    payload = json.dumps(body).replace("\\", "\\\\").replace("'", "\\'")
+    script.write(f"wrk.method = 'POST'\nwrk.body = '{payload}'\n"
+                 "wrk.headers['Content-Type'] = 'application/json'\n")
+    script.close()
+    threads = min(2, connections)
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+                          "-s", script.name, url], capture_output=True, text=True, timeout=duration + 60).stdout
+    os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    pct = {p: float(v) * UNITS[u] for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    return {"rps": rps, "p50_ms": pct.get("50"), "p99_ms": pct.get("99"), "errors": errors}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--workers", type=int, default=1, help="skuflow uvicorn workers")
+    parser.add_argument("--rows", type=int, default=5000, help="synthetic training rows")
+    parser.add_argument("--config", default=str(ROOT / "configs" / "synthetic.yaml"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk not found: apt-get install -y wrk")
+
+    os.environ.update({"MLFLOW_DISABLE_TELEMETRY": "true", "PATH": f"{VENV_BIN}:{os.environ['PATH']}"})
+    from skuflow.registry.store import RegistryStore
+    from skuflow.settings import Settings
+    from skuflow.tasks.base import get_task
+    from skuflow.training.config import load_config
+    from skuflow.training.train import train
+
+    home = Path(tempfile.mkdtemp(prefix="skuflow-bench-"))
+    settings = Settings(home=home)
+    result = train("category", f"synthetic:{args.rows}:0", load_config(args.config), settings)
+    model_dir = RegistryStore(settings).local_model_path("category", result.version)
+    records = get_task("category").example_records(100)
+
+    procs = []
+    env = {**os.environ, "SKUFLOW_HOME": str(home)}
+    sk_port, ml_port = free_port(), free_port()
+    try:
+        procs.append(subprocess.Popen([str(VENV_BIN / "skuflow"), "serve", "--port", str(sk_port),
+                                       "--workers", str(args.workers)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        procs.append(subprocess.Popen([str(VENV_BIN / "mlflow"), "models", "serve", "-m", model_dir,
+                                       "--env-manager", "local", "-h", "127.0.0.1", "-p", str(ml_port)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        sk, ml = f"http://127.0.0.1:{sk_port}", f"http://127.0.0.1:{ml_port}"
+        wait_http(sk + "/ready")
+        wait_http(ml + "/ping")
+        cases = []
+        for n_rows in (1, 100):
+            for conc in (8, 32):
+                sk_url, sk_body = ((sk + "/v1/category/predict", records[0]) if n_rows == 1
+                                   else (sk + "/v1/category/predict/batch", {"records": records}))
+                ml_body = {"dataframe_records": records[:n_rows]}
+                for server, url, body in (("skuflow", sk_url, sk_body), ("mlflow", ml + "/invocations", ml_body)):
+                    wrk(url, body, conc, 2)  # warm-up
+                    stats = wrk(url, body, conc, args.duration)
+                    cases.append({"server": server, "rows": n_rows, "concurrency": conc, **stats})
+                    print(f"{server:8s} rows={n_rows:<3d} c={conc:<2d} {stats}", file=sys.stderr, flush=True)
+    finally:
+        for p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for p in procs:
+            p.wait(timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
+
+    def get(server, rows, conc):
+        return next(c for c in cases if (c["server"], c["rows"], c["concurrency"]) == (server, rows, conc))
+
+    table, ratios = [], {}
+    for n_rows in (1, 100):
+        for conc in (8, 32):
+            s, m = get("skuflow", n_rows, conc), get("mlflow", n_rows, conc)
+            ratio = s["rps"] / m["rps"] if m["rps"] else float("inf")
+            ratios[f"rows{n_rows}_c{conc}"] = round(ratio, 1)
+            table.append([n_rows, conc, f"{s['rps']:.0f}", f"{s['p99_ms']:.1f}", f"{m['rps']:.0f}",
+                          f"{m['p99_ms']:.1f}", f"{ratio:.1f}x", s["errors"] + m["errors"]])
+    print_table(f"category v{result.version} ({load_config(args.config).model.kind}), {args.duration}s per cell, "
+                f"skuflow workers={args.workers}",
+                ["rows/req", "conc.", "skuflow req/s", "skuflow p99 ms", "mlflow req/s", "mlflow p99 ms",
+                 "ratio", "errors"], table)
+    print(json.dumps({"model_kind": load_config(args.config).model.kind, "workers": args.workers,
+                      "ratios": ratios, "cases": cases}))
+
+
+if __name__ == "__main__":
+    main()

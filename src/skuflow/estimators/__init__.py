@@ -1,0 +1,1 @@
+"""Custom sklearn estimators used inside task pipelines."""
