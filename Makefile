@@ -39,7 +39,9 @@ bench-quality: venv
 	$(BIN)/python benchmarks/quality.py
 
 bench-serving: venv
-	$(BIN)/python benchmarks/serving.py
+	command -v wrk >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -qq wrk)
+	$(BIN)/python benchmarks/serving.py --workers 1
+	$(BIN)/python benchmarks/serving.py --workers 2
 
 lock: venv  ## record the resolved versions (commit constraints.txt)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^skuflow' > constraints.txt

@@ -70,7 +70,8 @@ def wrk(url: str, body: dict, connections: int, duration: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
-    parser.add_argument("--workers", type=int, default=1, help="skuflow uvicorn workers")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn workers for both servers (mlflow gets the same number: a fair fight)")
     parser.add_argument("--rows", type=int, default=5000, help="synthetic training rows")
     parser.add_argument("--config", default=str(ROOT / "configs" / "synthetic.yaml"))
     parser.add_argument("--json", action="store_true")
@@ -99,7 +100,8 @@ def main() -> None:
                                        "--workers", str(args.workers)], env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
         procs.append(subprocess.Popen([str(VENV_BIN / "mlflow"), "models", "serve", "-m", model_dir,
-                                       "--env-manager", "local", "-h", "127.0.0.1", "-p", str(ml_port)], env=env,
+                                       "--env-manager", "local", "-h", "127.0.0.1", "-p", str(ml_port),
+                                       "--workers", str(args.workers)], env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
         sk, ml = f"http://127.0.0.1:{sk_port}", f"http://127.0.0.1:{ml_port}"
         wait_http(sk + "/ready")
@@ -137,7 +139,7 @@ def main() -> None:
             table.append([n_rows, conc, f"{s['rps']:.0f}", f"{s['p99_ms']:.1f}", f"{m['rps']:.0f}",
                           f"{m['p99_ms']:.1f}", f"{ratio:.1f}x", s["errors"] + m["errors"]])
     print_table(f"category v{result.version} ({load_config(args.config).model.kind}), {args.duration}s per cell, "
-                f"skuflow workers={args.workers}",
+                f"workers={args.workers} each",
                 ["rows/req", "conc.", "skuflow req/s", "skuflow p99 ms", "mlflow req/s", "mlflow p99 ms",
                  "ratio", "errors"], table)
     print(json.dumps({"model_kind": load_config(args.config).model.kind, "workers": args.workers,

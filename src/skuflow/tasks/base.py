@@ -50,14 +50,15 @@ def predict_proba(model: Any, X: Table) -> np.ndarray:
 def predict_classes(model: Any, X: Table, top_k: int = 3) -> Predictions:
     """Score rows with a fitted classifier pipeline. Online, batch and evaluation all call this."""
     proba = predict_proba(model, X)
-    classes = np.asarray(model.classes_).astype(str)
+    classes = [str(c) for c in model.classes_]  # python strings: numpy str scalars are slow to build
     best = proba.argmax(axis=1)
     k = min(top_k, proba.shape[1])
-    order = np.argsort(-proba, axis=1)[:, :k]
+    order = np.argsort(-proba, axis=1)[:, :k].tolist()
+    rows = proba.tolist()
     return Predictions(
-        labels=classes[best].tolist(),
-        confidences=proba[np.arange(len(best)), best].astype(float).tolist(),
-        top_k=[[(classes[j], float(proba[i, j])) for j in row] for i, row in enumerate(order)],
+        labels=[classes[j] for j in best.tolist()],
+        confidences=[rows[i][j] for i, j in enumerate(best.tolist())],
+        top_k=[[(classes[j], rows[i][j]) for j in row] for i, row in enumerate(order)],
     )
 
 
