@@ -163,6 +163,10 @@ class RegistryStore:
         with self._mlflow.start_run(experiment_id=exp_id, run_name=run_name) as active:
             yield RunLogger(self._mlflow, active.info.run_id)
 
+    def set_run_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        for k, v in tags.items():
+            self.client.set_tag(run_id, k, str(v))
+
     def run_artifact_uri(self, run_id: str) -> str:
         return self.client.get_run(run_id).info.artifact_uri
 

@@ -3,6 +3,7 @@ promote if better. CLI, flows and the API call :func:`train`; nothing else train
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from skuflow.data.ingest import apply_mapping, read_table
-from skuflow.data.schema import validate_records
+from skuflow.data.schema import ValidationReport, validate_records
 from skuflow.data.versioning import dataset_digest
 from skuflow.errors import ConfigError, DataError, MissingColumnError
 from skuflow.registry.store import RegistryStore
@@ -62,6 +63,27 @@ def split_frame(frame: pd.DataFrame, label: str, cfg: SplitConfig) -> tuple[pd.D
     return tr_df.reset_index(drop=True), te_df.reset_index(drop=True)
 
 
+@dataclass
+class PreparedData:
+    """Validated canonical rows, their validation report, where they came from and their digest."""
+
+    frame: pd.DataFrame
+    report: ValidationReport
+    source: str
+    digest: str
+
+
+@dataclass
+class Candidate:
+    """A trained, evaluated and registered model version that has not yet faced the champion gate."""
+
+    run_id: str
+    model_name: str
+    version: int
+    metrics: dict[str, float]
+    rows: dict[str, int]
+
+
 def prepare_frame(task: Task, data: str | pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, Any, str]:
     """Read, map, validate and dedupe; returns the clean frame, its validation report and source name."""
     source = data if isinstance(data, str) else "dataframe"
@@ -78,6 +100,32 @@ def prepare_frame(task: Task, data: str | pd.DataFrame, config: TrainConfig) -> 
     return clean, report, str(source)
 
 
+def prepare(task: Task, data: str | pd.DataFrame, config: TrainConfig) -> PreparedData:
+    """Ingest + validate + version: the data half of training."""
+    frame, report, source = prepare_frame(task, data, config)
+    return PreparedData(frame, report, source, dataset_digest(frame))
+
+
+def save_dataset(task: Task, prepared: PreparedData, settings: Settings) -> str:
+    """Keep the validated rows under their digest (``$SKUFLOW_HOME/datasets/TASK/DIGEST.parquet``),
+    so any run can be retrained or re-evaluated on exactly the rows it saw."""
+    folder = settings.ensure_home() / "datasets" / task.name
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{prepared.digest}.parquet"
+    if not path.exists():
+        tmp = folder / f".{prepared.digest}.{os.getpid()}.tmp"
+        prepared.frame.to_parquet(tmp, index=False)
+        tmp.replace(path)  # atomic: a crash never leaves a half-written version behind
+    return str(path)
+
+
+def load_dataset(path: str) -> PreparedData:
+    """A dataset written by :func:`save_dataset` (already canonical and validated)."""
+    frame = read_table(path)
+    report = ValidationReport(rows_in=len(frame), rows_valid=len(frame))
+    return PreparedData(frame, report, path, dataset_digest(frame))
+
+
 def _requirements() -> list[str]:
     reqs = []
     for dist in ("mlflow", "scikit-learn", "lightgbm", "imbalanced-learn", "pandas", "numpy", "scipy",
@@ -89,19 +137,13 @@ def _requirements() -> list[str]:
     return reqs
 
 
-def train(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, settings: Settings,
-          on_step: Step | None = None) -> TrainResult:
-    """Train, register and (if better than the champion) promote a model for ``task_name``."""
+def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, settings: Settings,
+                     on_step: Step | None = None) -> Candidate:
+    """Split, fit, evaluate, log the run and register a new model version (no promotion)."""
     step = on_step or (lambda _name: None)
-    started = time.perf_counter()
-    config = config or TrainConfig()
-    task = get_task(config.task or task_name)
     model_name = config.model_name or task.name
-
-    step("ingest + validate")
-    frame, report, source = prepare_frame(task, data, config)
-    digest = dataset_digest(frame)
-    train_df, test_df = split_frame(frame, task.label, config.split)
+    digest, source, report = prepared.digest, prepared.source, prepared.report
+    train_df, test_df = split_frame(prepared.frame, task.label, config.split)
 
     store = RegistryStore(settings)
     with store.run(task.name, run_name=f"{model_name}-{digest[:8]}") as run:
@@ -130,21 +172,47 @@ def train(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, 
         example = pd.DataFrame(task.example_records(2))
         version_no = run.log_sklearn_model(model, model_name, example, _requirements())
         store.set_version_tags(model_name, version_no, {
-            "dataset_digest": digest, "skuflow.task": task.name,
+            "dataset_digest": digest, "skuflow.task": task.name, "skuflow.config": config.model_dump_json(),
             **{f"metric.{k}": v for k, v in metrics.items() if not k.startswith("f1.")},
         })
+    return Candidate(run.run_id, model_name, version_no, metrics, {"train": len(train_df), "test": len(test_df)})
 
-        step("promote if better")
-        decision: Decision = promote_if_better(store, task, model_name, version_no,
-                                               metrics[task.primary_metric], test_df, settings.promotion_margin)
-        run.set_tags({"skuflow.promoted": decision.promoted, "skuflow.decision": decision.reason[:4000]})
-        run_id = run.run_id
 
-    champion = store.champion(model_name)
+def check_and_promote(task: Task, candidate: Candidate, prepared: PreparedData, config: TrainConfig,
+                      settings: Settings) -> Decision:
+    """The champion gate, on the candidate's own evaluation rows (the split is deterministic)."""
+    _, test_df = split_frame(prepared.frame, task.label, config.split)
+    store = RegistryStore(settings)
+    decision = promote_if_better(store, task, candidate.model_name, candidate.version,
+                                 candidate.metrics[task.primary_metric], test_df, settings.promotion_margin)
+    store.set_run_tags(candidate.run_id, {"skuflow.promoted": str(decision.promoted).lower(),
+                                          "skuflow.decision": decision.reason[:4000]})
+    return decision
+
+
+def train(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, settings: Settings,
+          on_step: Step | None = None) -> TrainResult:
+    """Train, register and (if better than the champion) promote a model for ``task_name``."""
+    step = on_step or (lambda _name: None)
+    started = time.perf_counter()
+    config = config or TrainConfig()
+    task = get_task(config.task or task_name)
+
+    step("ingest + validate")
+    prepared = prepare(task, data, config)
+    candidate = fit_and_register(task, prepared, config, settings, on_step=step)
+    step("promote if better")
+    decision = check_and_promote(task, candidate, prepared, config, settings)
+    return result_of(candidate, decision, prepared, settings, time.perf_counter() - started)
+
+
+def result_of(candidate: Candidate, decision: Decision, prepared: PreparedData, settings: Settings,
+              seconds: float) -> TrainResult:
+    champion = RegistryStore(settings).champion(candidate.model_name)
     return TrainResult(
-        run_id=run_id, model_name=model_name, version=version_no,
-        metrics={k: round(v, 6) for k, v in metrics.items()}, promoted=decision.promoted,
+        run_id=candidate.run_id, model_name=candidate.model_name, version=candidate.version,
+        metrics={k: round(v, 6) for k, v in candidate.metrics.items()}, promoted=decision.promoted,
         champion_version=champion.version if champion else None, decision=decision.to_dict(),
-        dataset_digest=digest, validation=report.to_dict(),
-        rows={"train": len(train_df), "test": len(test_df)}, seconds=time.perf_counter() - started,
+        dataset_digest=prepared.digest, validation=prepared.report.to_dict(), rows=candidate.rows,
+        seconds=seconds,
     )
