@@ -28,5 +28,6 @@ def test_pricerunner_grouped_split_reaches_quality_bar(tmp_path, monkeypatch):
     assert out["metrics"]["macro_f1"] >= 0.985
     # 35,311 offers, 4,318 repeated titles removed before the split; 10 categories
     assert out["validation"]["reasons"]["duplicate title"] > 4000
-    assert sum(out["rows"].values()) == out["validation"]["rows_valid"] - out["validation"]["reasons"]["duplicate title"]
+    validation = out["validation"]
+    assert sum(out["rows"].values()) == validation["rows_valid"] - validation["reasons"]["duplicate title"]
     assert len([k for k in out["metrics"] if k.startswith("f1.")]) == 10

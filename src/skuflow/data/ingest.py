@@ -10,6 +10,7 @@ import pandas as pd
 from skuflow.errors import DataError
 
 SYNTHETIC_PREFIX = "synthetic"
+PARQUET_ROW_GROUP = 64_000
 
 
 def _format_of(url: str) -> str:
@@ -67,7 +68,8 @@ def write_table(frame: pd.DataFrame, url: str) -> str:
     if parent:
         fs.makedirs(parent, exist_ok=True)
     if fmt == "parquet":
-        frame.to_parquet(url, index=False)
+        # row groups of 64k rows let batch scoring split the file across workers
+        frame.to_parquet(url, index=False, row_group_size=PARQUET_ROW_GROUP)
     elif fmt == "csv":
         frame.to_csv(url, index=False)
     else:

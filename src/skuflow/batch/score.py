@@ -1,0 +1,213 @@
+"""Score a whole table with a task's champion on Dask and write a partitioned Parquet dataset.
+
+Each worker reads its own partition, loads the pinned model version once per process, scores with the
+task's ``predict`` (the code online serving runs) and writes ``part-NNNNN.parquet`` by an atomic
+rename. A rerun after a crash skips every part already written, so no row is written twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+import fsspec
+import pandas as pd
+
+from skuflow.batch.partitions import DEFAULT_PARTITION_ROWS, Partition, input_columns, plan_partitions, read_partition
+from skuflow.errors import ConfigError, MissingColumnError, ModelNotFoundError
+from skuflow.registry.store import RegistryStore
+from skuflow.settings import Settings
+from skuflow.tasks.base import get_task
+
+MANIFEST = "_skuflow_batch.json"
+Progress = Callable[[int, int], None]
+
+_MODELS: dict[tuple[str, str, int], Any] = {}  # per worker process: (registry uri, name, version) -> model
+
+
+@dataclass
+class BatchResult:
+    task: str
+    model_name: str
+    model_version: int
+    output: str
+    rows: int
+    partitions: int
+    partitions_skipped: int
+    seconds: float
+    rows_per_s: float
+    class_counts: dict[str, int] = field(default_factory=dict)
+    invalid_rows: int = 0
+    run_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _model(settings_fields: dict[str, Any], name: str, version: int) -> Any:
+    key = (str(settings_fields.get("mlflow_uri")), name, version)
+    if key not in _MODELS:
+        _MODELS[key] = RegistryStore(Settings(**settings_fields)).load_model(name, version)
+    return _MODELS[key]
+
+
+def _part_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
+def score_partition(part: Partition, task_name: str, settings_fields: dict[str, Any], model_name: str,
+                    version: int, output: str, key: str, scored_at: str) -> dict[str, Any]:
+    """Score one partition and write it; returns counts only (the rows never travel back)."""
+    started = time.perf_counter()
+    task = get_task(task_name)
+    model = _model(settings_fields, model_name, version)
+    frame = read_partition(part)
+    # rows missing a required field are kept with the reason instead of a prediction: nothing is lost
+    invalid = pd.Series(False, index=frame.index)
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    for col in task.required_fields:
+        missing = frame[col].isna() | (frame[col].astype(str).str.strip() == "") if col in frame else ~invalid
+        reason = reason.where(~(missing & reason.isna()), f"{col}: missing value")
+        invalid |= missing
+    valid = frame[~invalid]
+    preds = task.predict(model, valid, top_k=1) if len(valid) else None
+    out = pd.DataFrame({key: frame[key].astype(str), "prediction": None, "confidence": float("nan"),
+                        "error": reason})
+    if preds is not None:
+        out.loc[~invalid, "prediction"] = preds.labels
+        out.loc[~invalid, "confidence"] = preds.confidences
+    out["model_name"] = model_name
+    out["model_version"] = version
+    out["scored_at"] = pd.Timestamp(scored_at)
+    fs, root = fsspec.core.url_to_fs(output)
+    tmp = f"{root}/_tmp-{part.index:05d}-{uuid.uuid4().hex}.parquet"
+    with fs.open(tmp, "wb") as fh:
+        out.to_parquet(fh, index=False)
+    fs.mv(tmp, f"{root}/{_part_name(part.index)}")  # atomic on local disks; one PUT on object stores
+    counts = Counter(preds.labels) if preds is not None else Counter()
+    return {"index": part.index, "rows": len(out), "invalid": int(invalid.sum()), "counts": dict(counts),
+            "seconds": time.perf_counter() - started}
+
+
+def _done_parts(fs: fsspec.AbstractFileSystem, root: str) -> set[int]:
+    done = set()
+    for path in fs.ls(root, detail=False):
+        name = path.rsplit("/", 1)[-1]
+        if name.startswith("part-") and name.endswith(".parquet"):
+            done.add(int(name[5:10]))
+    return done
+
+
+def _manifest(fs: fsspec.AbstractFileSystem, root: str, job: dict[str, Any], overwrite: bool) -> dict[str, Any]:
+    """The job an output folder belongs to. A rerun must be the same job; its model version is reused."""
+    path = f"{root}/{MANIFEST}"
+    if fs.exists(path) and not overwrite:
+        with fs.open(path, "r") as fh:
+            existing = json.load(fh)
+        same = all(existing.get(k) == job[k] for k in ("task", "input", "partition_rows", "key", "partitions"))
+        if not same:
+            raise ConfigError(f"Output {root} holds a different batch job ({existing.get('input')}); "
+                              "choose another output or pass --overwrite")
+        return existing
+    if overwrite and fs.exists(root):
+        fs.rm(root, recursive=True)
+    fs.makedirs(root, exist_ok=True)
+    with fs.open(path, "w") as fh:
+        json.dump(job, fh)
+    return job
+
+
+def _client(scheduler: str | None, n_workers: int | None):
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.WARNING)
+    return Client(cluster), cluster
+
+
+def run_batch(task_name: str, input_url: str, output_url: str, settings: Settings, *,
+              scheduler: str | None = None, n_workers: int | None = None, key: str = "id",
+              partition_rows: int = DEFAULT_PARTITION_ROWS, overwrite: bool = False,
+              on_progress: Progress | None = None, log_to_mlflow: bool = True) -> BatchResult:
+    """Score ``input_url`` with the champion of ``task_name`` into the Parquet dataset ``output_url``."""
+    started = time.perf_counter()
+    task = get_task(task_name)
+    store = RegistryStore(settings)
+    parts = plan_partitions(input_url, partition_rows=partition_rows)
+    columns = input_columns(parts[0])
+    for col in (key, *task.required_fields):
+        if col not in columns:
+            raise MissingColumnError(col, input_url)
+    champion = store.champion(task.name)
+    fs, root = fsspec.core.url_to_fs(output_url)
+    job = {"task": task.name, "input": input_url, "partition_rows": partition_rows, "key": key,
+           "partitions": len(parts), "model_name": champion.name if champion else None,
+           "model_version": champion.version if champion else None,
+           "started_at": datetime.now(UTC).isoformat()}
+    manifest = _manifest(fs, root, job, overwrite)
+    if manifest["model_version"] is None:
+        raise ModelNotFoundError(f"Task '{task.name}' has no champion to score with")
+    name, version = manifest["model_name"], int(manifest["model_version"])
+    done = _done_parts(fs, root)
+    todo = [p for p in parts if p.index not in done]
+    settings_fields = {"home": str(settings.home), "mlflow_uri": settings.mlflow_uri,
+                       "artifact_root": settings.artifact_root}
+    stats: list[dict[str, Any]] = []
+    if todo:
+        from distributed import as_completed
+
+        client, cluster = _client(scheduler, n_workers)
+        try:
+            width = max(2, 2 * len(client.scheduler_info().get("workers", {})))  # bounded in-flight work
+            pending = iter(todo)
+
+            def submit(p: Partition):
+                return client.submit(score_partition, p, task.name, settings_fields, name, version, output_url,
+                                     key, manifest["started_at"], pure=False, retries=1)
+
+            running = as_completed([submit(p) for p in islice(pending, width)])
+            for fut in running:
+                stats.append(fut.result())
+                nxt = next(pending, None)
+                if nxt is not None:
+                    running.add(submit(nxt))
+                if on_progress:
+                    on_progress(len(done) + len(stats), len(parts))
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    seconds = time.perf_counter() - started
+    counts: Counter[str] = Counter()
+    for s in stats:
+        counts.update(s["counts"])
+    rows = sum(s["rows"] for s in stats)
+    result = BatchResult(task.name, name, version, output_url, rows, len(parts), len(done), seconds,
+                         rows / seconds if seconds else 0.0, dict(counts), sum(s["invalid"] for s in stats))
+    if log_to_mlflow and stats:
+        result.run_id = _log(store, result)
+    return result
+
+
+def _log(store: RegistryStore, result: BatchResult) -> str:
+    with store.run(result.task, run_name=f"batch-{result.model_name}-v{result.model_version}") as run:
+        run.set_tags({"skuflow.kind": "batch", "skuflow.task": result.task, "model_version": result.model_version,
+                      "output": result.output})
+        total = max(1, sum(result.class_counts.values()))
+        run.log_metrics({"rows": result.rows, "rows_per_s": result.rows_per_s, "seconds": result.seconds,
+                         "partitions": result.partitions, "partitions_skipped": result.partitions_skipped,
+                         "invalid_rows": result.invalid_rows,
+                         **{f"class_share.{k}": v / total for k, v in result.class_counts.items()}})
+        run.log_artifacts({"class_distribution.json": result.class_counts})
+        return run.run_id
