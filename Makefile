@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv run test test-fast lint bench-quality bench-serving lock clean
+.PHONY: venv run test test-fast test-airflow lint bench-quality bench-serving bench-batch lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: venv  ## set up and run the whole suite
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow"
 
+test-airflow:  ## optional: load the Airflow DAG with Airflow itself, in its own environment
+	test -d .venv-airflow || $(PYTHON) -m venv .venv-airflow
+	.venv-airflow/bin/python -m pip install --quiet "apache-airflow>=2.10,<3" pytest
+	AIRFLOW_HOME=$$(mktemp -d) AIRFLOW__CORE__LOAD_EXAMPLES=false .venv-airflow/bin/airflow db migrate >/dev/null
+	AIRFLOW_HOME=$$(mktemp -d) .venv-airflow/bin/python -m pytest -q -p no:cacheprovider deploy/airflow/test_dag.py
+
 lint: venv
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
@@ -43,8 +49,11 @@ bench-serving: venv
 	$(BIN)/python benchmarks/serving.py --workers 1
 	$(BIN)/python benchmarks/serving.py --workers 2
 
+bench-batch: venv
+	$(BIN)/python benchmarks/batch.py
+
 lock: venv  ## record the resolved versions (commit constraints.txt)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^skuflow' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .skuflow
+	rm -rf $(VENV) .venv-airflow .skuflow

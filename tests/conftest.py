@@ -9,6 +9,9 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Prefect keeps its ephemeral server's database here, not in the user's ~/.prefect
+os.environ.setdefault("PREFECT_HOME", __import__("tempfile").mkdtemp(prefix="skuflow-prefect-"))
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from pathlib import Path  # noqa: E402
 

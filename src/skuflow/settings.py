@@ -24,6 +24,13 @@ class Settings(BaseSettings):
 
     promotion_margin: float = Field(default=0.0, ge=0.0, description="Min. gain of the primary metric to promote.")
 
+    train_data: str = Field(default="synthetic:5000", description="What the daily train flow ingests.")
+    batch_input: str = Field(default="synthetic:100000", description="What the nightly batch scores.")
+    batch_output: str | None = Field(default=None, description="Base folder/URL of batch outputs.")
+    dask_scheduler: str | None = Field(default=None, description="dask.distributed address; default local.")
+    train_cron: str = "0 0 * * *"
+    batch_cron: str = "0 2 * * *"
+
     host: str = "127.0.0.1"
     port: int = 8000
     max_batch_rows: int = Field(default=1000, gt=0)

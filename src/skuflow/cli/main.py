@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,7 @@ from typing import Annotated
 import typer
 
 from skuflow.cli.output import emit, err_console, fail, out_console, steps
-from skuflow.errors import SkuflowError
+from skuflow.errors import ConfigError, SkuflowError
 from skuflow.settings import Settings, get_settings
 
 app = typer.Typer(help="skuflow: train, ship and watch e-commerce product models.", no_args_is_help=True,
@@ -17,7 +18,9 @@ app = typer.Typer(help="skuflow: train, ship and watch e-commerce product models
 data_app = typer.Typer(help="Generate and ingest data.", no_args_is_help=True)
 models_app = typer.Typer(help="Registered models, the champion alias and its history.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+flow_app = typer.Typer(help="Pipelines: run one now, or keep them on schedules.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.add_typer(flow_app, name="flow")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
 
@@ -183,6 +186,53 @@ def batch(
                           f"{r['partitions']} partitions were already done -> {r['output']}")
 
     emit(result.to_dict(), as_json, human)
+
+
+@flow_app.command("run")
+def flow_run(
+    pipeline: Annotated[str, typer.Argument(help="train or batch")],
+    task: Annotated[str, typer.Option(help="Task name")] = "category",
+    data: Annotated[str | None, typer.Option(help="train: data to ingest (default SKUFLOW_TRAIN_DATA)")] = None,
+    config: Annotated[Path | None, typer.Option(help="train: YAML training config")] = None,
+    input: Annotated[str | None, typer.Option("--input", help="batch: table to score")] = None,
+    output: Annotated[str | None, typer.Option("--output", help="batch: output dataset")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a pipeline once, in-process (Prefect's ephemeral mode: no server to start)."""
+    from skuflow.flows.pipelines import batch_flow, train_flow
+
+    try:
+        if pipeline == "train":
+            summary = train_flow(task_name=task, data=data, config_path=str(config) if config else None)
+        elif pipeline == "batch":
+            summary = batch_flow(task_name=task, input_url=input, output_url=output)
+        else:
+            raise ConfigError(f"Unknown pipeline '{pipeline}' (choose train or batch)")
+    except SkuflowError as exc:
+        fail(exc, as_json)
+
+    def human(r: dict) -> None:
+        if pipeline == "train":
+            verdict = "[green]promoted[/green]" if r["promoted"] else "[yellow]champion kept[/yellow]"
+            out_console.print(f"{task}: dataset {r['dataset']['digest']} ({r['dataset']['rows']:,} rows), "
+                              f"candidate v{r['candidate']['version']} {verdict}: champion "
+                              f"v{r['champion_before']} -> v{r['champion_after']}. {r['reason']}")
+        else:
+            out_console.print_json(json.dumps(r, default=str))
+
+    emit(summary, as_json, human)
+
+
+@flow_app.command("serve")
+def flow_serve(
+    tasks: Annotated[list[str] | None, typer.Option("--task", help="Tasks to schedule (repeatable)")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML training config for the daily runs")] = None,
+) -> None:
+    """Keep the pipelines on schedules: SKUFLOW_TRAIN_CRON (default 0 0 * * *) and SKUFLOW_BATCH_CRON
+    (default 0 2 * * *)."""
+    from skuflow.flows.schedule import serve_forever
+
+    serve_forever(_settings(), tasks or ["category"], str(config) if config else None)
 
 
 @app.command()

@@ -12,6 +12,8 @@ from lightgbm import LGBMClassifier
 from sklearn.utils.validation import check_is_fitted
 
 SMALL_BATCH = 256  # below this, one thread beats OpenMP start-up
+# above it, 0 = "OpenMP's default": all cores in a plain process, one in a Dask worker (its nanny sets
+# OMP_NUM_THREADS=1), whatever threadpoolctl says in between; n_jobs would oversubscribe workers
 
 
 class BoosterClassifier(LGBMClassifier):
@@ -20,7 +22,7 @@ class BoosterClassifier(LGBMClassifier):
             return np.asarray(super().predict_proba(X, *args, **kwargs))
         if getattr(self, "_Booster", None) is None:  # cheaper than check_is_fitted's tag lookup
             check_is_fitted(self)
-        threads = 1 if X.shape[0] < SMALL_BATCH else self.n_jobs
+        threads = 1 if X.shape[0] < SMALL_BATCH else 0
         proba = np.asarray(self.booster_.predict(X, num_threads=threads))
         if proba.ndim == 1:
             proba = np.column_stack([1.0 - proba, proba])

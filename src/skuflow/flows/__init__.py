@@ -1,0 +1,1 @@
+"""Orchestration: pipeline steps with JSON-able inputs/outputs, wired by Prefect (and Airflow)."""
