@@ -45,7 +45,7 @@ def watch_tree(pid: int, peaks: dict[int, tuple[str, int]], stop: threading.Even
                 continue
             if rss > peaks.get(p.pid, ("", 0))[1]:
                 peaks[p.pid] = (name, rss)
-        time.sleep(0.2)
+        time.sleep(0.5)
 
 
 def main() -> None:
@@ -116,6 +116,8 @@ def main() -> None:
                 [["in-process predict, 1 thread (rows/s)", f"{inproc_rps:,.0f}"],
                  ["skuflow batch, wall clock incl. cluster start (rows/s)", f"{batch['rows_per_s']:,.0f}"],
                  ["ratio batch / (in-process x workers)", f"{ratio:.2f}"],
+                 ["batch: time in partitions / (wall x workers)",
+                  f"{batch['compute_seconds'] / (batch['seconds'] * args.workers):.2f}"],
                  ["peak RSS of any process (GB)", f"{peak_gb:.2f}"],
                  ["processes sampled", str(len(peaks))]])
     for pid, (name, rss) in sorted(peaks.items(), key=lambda kv: -kv[1][1])[:6]:

@@ -106,12 +106,12 @@ def read_partition(part: Partition, columns: list[str] | None = None) -> pd.Data
             block = block[len(part.header):] if block.startswith(part.header) else block
         if not block.strip():
             return pd.read_csv(io.BytesIO(part.header))
-        frame = pd.read_csv(io.BytesIO(part.header + block), dtype={"id": str})
+        frame = pd.read_csv(io.BytesIO(part.header + block), dtype={"id": str}, usecols=columns)
     else:
         if not block.strip():
             return pd.DataFrame()
         frame = pd.read_json(io.BytesIO(block), lines=True, dtype={"id": str})
-    return frame[columns] if columns else frame
+    return frame[columns] if columns and part.fmt == "jsonl" else frame
 
 
 def input_columns(part: Partition) -> list[str]:

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -31,7 +32,6 @@ from skuflow.tasks.base import get_task
 MANIFEST = "_skuflow_batch.json"
 Progress = Callable[[int, int], None]
 
-_MODELS: dict[tuple[str, str, int], Any] = {}  # per worker process: (registry uri, name, version) -> model
 
 
 @dataclass
@@ -47,30 +47,24 @@ class BatchResult:
     rows_per_s: float
     class_counts: dict[str, int] = field(default_factory=dict)
     invalid_rows: int = 0
+    compute_seconds: float = 0.0  # summed over partitions: reading, scoring, writing
     run_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _model(settings_fields: dict[str, Any], name: str, version: int) -> Any:
-    key = (str(settings_fields.get("mlflow_uri")), name, version)
-    if key not in _MODELS:
-        _MODELS[key] = RegistryStore(Settings(**settings_fields)).load_model(name, version)
-    return _MODELS[key]
-
-
 def _part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
 
 
-def score_partition(part: Partition, task_name: str, settings_fields: dict[str, Any], model_name: str,
-                    version: int, output: str, key: str, scored_at: str) -> dict[str, Any]:
+def score_partition(part: Partition, task_name: str, model: Any, model_name: str,
+                    version: int, output: str, key: str, scored_at: str,
+                    columns: list[str] | None = None) -> dict[str, Any]:
     """Score one partition and write it; returns counts only (the rows never travel back)."""
     started = time.perf_counter()
     task = get_task(task_name)
-    model = _model(settings_fields, model_name, version)
-    frame = read_partition(part)
+    frame = read_partition(part, columns)
     # rows missing a required field are kept with the reason instead of a prediction: nothing is lost
     invalid = pd.Series(False, index=frame.index)
     reason = pd.Series(None, index=frame.index, dtype=object)
@@ -136,6 +130,29 @@ def _client(scheduler: str | None, n_workers: int | None):
     return Client(cluster), cluster
 
 
+class _BackgroundCluster:
+    """Connects to the scheduler, or boots a local cluster, in a thread: the worker processes start
+    while the caller plans partitions and loads the model."""
+
+    def __init__(self, scheduler: str | None, n_workers: int | None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._future: Future = self._pool.submit(_client, scheduler, n_workers)
+
+    def client(self) -> Any:
+        return self._future.result()[0]
+
+    def close(self) -> None:
+        try:
+            client, cluster = self._future.result()  # a start still in progress is waited for
+        except Exception:  # a cluster that never started has nothing to close
+            client, cluster = None, None
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+        self._pool.shutdown(wait=True)
+
+
 def run_batch(task_name: str, input_url: str, output_url: str, settings: Settings, *,
               scheduler: str | None = None, n_workers: int | None = None, key: str = "id",
               partition_rows: int = DEFAULT_PARTITION_ROWS, overwrite: bool = False,
@@ -143,12 +160,25 @@ def run_batch(task_name: str, input_url: str, output_url: str, settings: Setting
     """Score ``input_url`` with the champion of ``task_name`` into the Parquet dataset ``output_url``."""
     started = time.perf_counter()
     task = get_task(task_name)
+    cluster = _BackgroundCluster(scheduler, n_workers)
+    try:
+        return _run(task, input_url, output_url, settings, key, partition_rows, overwrite, on_progress,
+                    log_to_mlflow, started, cluster)
+    finally:
+        cluster.close()
+
+
+def _run(task: Any, input_url: str, output_url: str, settings: Settings, key: str, partition_rows: int,
+         overwrite: bool, on_progress: Progress | None, log_to_mlflow: bool, started: float,
+         cluster: _BackgroundCluster) -> BatchResult:
     store = RegistryStore(settings)
     parts = plan_partitions(input_url, partition_rows=partition_rows)
     columns = input_columns(parts[0])
     for col in (key, *task.required_fields):
         if col not in columns:
             raise MissingColumnError(col, input_url)
+    # read only what the model looks at (Parquet skips the other columns on disk)
+    read_cols = [c for c in dict.fromkeys([key, *task.input_columns()]) if c in columns]
     champion = store.champion(task.name)
     fs, root = fsspec.core.url_to_fs(output_url)
     job = {"task": task.name, "input": input_url, "partition_rows": partition_rows, "key": key,
@@ -161,40 +191,39 @@ def run_batch(task_name: str, input_url: str, output_url: str, settings: Setting
     name, version = manifest["model_name"], int(manifest["model_version"])
     done = _done_parts(fs, root)
     todo = [p for p in parts if p.index not in done]
-    settings_fields = {"home": str(settings.home), "mlflow_uri": settings.mlflow_uri,
-                       "artifact_root": settings.artifact_root}
     stats: list[dict[str, Any]] = []
     if todo:
         from distributed import as_completed
 
-        client, cluster = _client(scheduler, n_workers)
-        try:
-            width = max(2, 2 * len(client.scheduler_info().get("workers", {})))  # bounded in-flight work
-            pending = iter(todo)
+        model = store.load_model(name, version)  # while the cluster starts
+        client = cluster.client()
+        # the client ships the model to every worker once: workers need no registry access and no
+        # MLflow import, and every partition on a worker shares the one deserialised copy
+        model_ref = client.scatter(model, broadcast=True, hash=False)
+        width = max(2, 2 * len(client.scheduler_info().get("workers", {})))  # bounded in-flight work
+        pending = iter(todo)
 
-            def submit(p: Partition):
-                return client.submit(score_partition, p, task.name, settings_fields, name, version, output_url,
-                                     key, manifest["started_at"], pure=False, retries=1)
+        def submit(p: Partition):
+            return client.submit(score_partition, p, task.name, model_ref, name, version, output_url,
+                                 key, manifest["started_at"], read_cols, pure=False, retries=1)
 
-            running = as_completed([submit(p) for p in islice(pending, width)])
-            for fut in running:
-                stats.append(fut.result())
-                nxt = next(pending, None)
-                if nxt is not None:
-                    running.add(submit(nxt))
-                if on_progress:
-                    on_progress(len(done) + len(stats), len(parts))
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        running = as_completed([submit(p) for p in islice(pending, width)])
+        for fut in running:
+            stats.append(fut.result())
+            nxt = next(pending, None)
+            if nxt is not None:
+                running.add(submit(nxt))
+            if on_progress:
+                on_progress(len(done) + len(stats), len(parts))
+
     seconds = time.perf_counter() - started
     counts: Counter[str] = Counter()
     for s in stats:
         counts.update(s["counts"])
     rows = sum(s["rows"] for s in stats)
     result = BatchResult(task.name, name, version, output_url, rows, len(parts), len(done), seconds,
-                         rows / seconds if seconds else 0.0, dict(counts), sum(s["invalid"] for s in stats))
+                         rows / seconds if seconds else 0.0, dict(counts), sum(s["invalid"] for s in stats),
+                         sum(s["seconds"] for s in stats))
     if log_to_mlflow and stats:
         result.run_id = _log(store, result)
     return result
