@@ -34,8 +34,9 @@ test-fast: venv
 test-airflow:  ## optional: load the Airflow DAG with Airflow itself, in its own environment
 	test -d .venv-airflow || $(PYTHON) -m venv .venv-airflow
 	.venv-airflow/bin/python -m pip install --quiet "apache-airflow>=2.10,<3" pytest
-	AIRFLOW_HOME=$$(mktemp -d) AIRFLOW__CORE__LOAD_EXAMPLES=false .venv-airflow/bin/airflow db migrate >/dev/null
-	AIRFLOW_HOME=$$(mktemp -d) .venv-airflow/bin/python -m pytest -q -p no:cacheprovider deploy/airflow/test_dag.py
+	export AIRFLOW_HOME=$$(mktemp -d) AIRFLOW__CORE__LOAD_EXAMPLES=false; \
+	  .venv-airflow/bin/airflow db migrate >/dev/null 2>&1 && \
+	  .venv-airflow/bin/python -m pytest -q -p no:cacheprovider -o addopts="" deploy/airflow/test_dag.py
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks

@@ -3,21 +3,22 @@
 generate_data -> save_and_version_data -> train_model -> check_and_register -> pipeline_summary
 
 Put this file in Airflow's dags/ folder on a machine where skuflow is installed; configure skuflow with
-SKUFLOW_* environment variables (SKUFLOW_MLFLOW_URI, SKUFLOW_TRAIN_DATA, ...) and optionally the Airflow
-Variables skuflow_task and skuflow_config. Steps exchange paths and small dicts through XCom.
+SKUFLOW_* environment variables (SKUFLOW_MLFLOW_URI, SKUFLOW_TRAIN_DATA, SKUFLOW_DAG_TASK,
+SKUFLOW_DAG_CONFIG, ...). Steps exchange paths and small dicts through XCom. Nothing here touches Airflow's
+database or imports skuflow at parse time, so the scheduler parses the file in milliseconds.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timedelta
 
 from airflow import DAG
-from airflow.models import Variable
 from airflow.operators.python import PythonOperator
 
-TASK = Variable.get("skuflow_task", default_var="category")
-CONFIG = Variable.get("skuflow_config", default_var=None)
+TASK = os.environ.get("SKUFLOW_DAG_TASK", "category")
+CONFIG = os.environ.get("SKUFLOW_DAG_CONFIG") or None
 
 
 def _settings():
