@@ -41,6 +41,16 @@ class MissingColumnError(InvalidInputError):
         self.column = column
 
 
+class UnauthorizedError(SkuflowError):
+    status_code = 401
+    error_code = "unauthorized"
+
+
+class ForbiddenError(SkuflowError):
+    status_code = 403
+    error_code = "forbidden"
+
+
 class NotFoundError(SkuflowError):
     status_code = 404
     error_code = "not_found"

@@ -22,6 +22,17 @@ class Settings(BaseSettings):
     artifact_root: str | None = Field(default=None, description="Artifact location for new experiments.")
     experiment_prefix: str = "skuflow"
 
+    prediction_log_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home.")
+    log_predictions: bool = True
+    drift_window: int = Field(default=1000, gt=0, description="Latest predictions a drift check looks at.")
+    monitor_interval: float = Field(default=0.0, ge=0, description="Seconds between drift checks; 0 = off.")
+    retrain_consecutive: int = Field(default=3, gt=0, description="Drifted windows in a row that retrain.")
+    retrain_min_rows: int = Field(default=500, gt=0)
+    retrain_cooldown: float = Field(default=3600.0, ge=0, description="Seconds before retraining again.")
+    train_config: str | None = Field(default=None, description="YAML config retraining uses.")
+    reload_interval: float = Field(default=10.0, ge=0, description="Seconds between champion checks; 0 = off.")
+    admin_api_key: str | None = Field(default=None, description="Key for admin routes (retrain).")
+
     promotion_margin: float = Field(default=0.0, ge=0.0, description="Min. gain of the primary metric to promote.")
 
     train_data: str = Field(default="synthetic:5000", description="What the daily train flow ingests.")
@@ -44,6 +55,8 @@ class Settings(BaseSettings):
         self.home = home
         if self.mlflow_uri is None:
             self.mlflow_uri = f"sqlite:///{home / 'mlflow.db'}"
+        if self.prediction_log_url is None:
+            self.prediction_log_url = f"sqlite:///{home / 'predictions.db'}"
         if self.artifact_root is None:
             self.artifact_root = (home / "artifacts").as_uri()
         return self

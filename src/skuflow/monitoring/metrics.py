@@ -20,20 +20,36 @@ class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=self.registry)  # CPU seconds, resident memory, open fds
-        self.requests = Counter("skuflow_requests_total", "HTTP requests", ["route", "method", "status"],
-                                registry=self.registry)
+        self.requests = Counter("skuflow_requests_total", "HTTP requests",
+                                ["route", "method", "status", "model_version"], registry=self.registry)
         self.latency = Histogram("skuflow_request_latency_seconds", "HTTP request latency", ["route", "method"],
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
         self.predictions = Counter("skuflow_predictions_total", "Predictions by class",
                                    ["task", "model_version", "label"], registry=self.registry)
         self.model_version = Gauge("skuflow_model_version", "Served champion version", ["task"],
                                    registry=self.registry)
+        self.confidence = Histogram("skuflow_prediction_confidence", "Confidence of predictions",
+                                    ["task", "model_version"], buckets=[i / 10 for i in range(1, 11)],
+                                    registry=self.registry)
+        self.drift_effect = Gauge("skuflow_drift_effect", "Drift effect size per monitored column",
+                                  ["task", "column", "model_version", "method"], registry=self.registry)
+        self.drift_detected = Gauge("skuflow_drift_detected", "1 when the latest window drifted",
+                                    ["task", "model_version"], registry=self.registry)
+        self.drift_window_rows = Gauge("skuflow_drift_window_rows", "Rows in the latest drift window",
+                                       ["task", "model_version"], registry=self.registry)
+        self.retrains = Counter("skuflow_retrains_total", "Retraining runs by outcome", ["task", "outcome"],
+                                registry=self.registry)
+        self.log_dropped = Gauge("skuflow_prediction_log_dropped", "Prediction log rows lost",
+                                 registry=self.registry)
 
-    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
+    def observe_request(self, route: str, method: str, status: int, seconds: float, version: str = "") -> None:
+        self.requests.labels(route, method, str(status), version).inc()
         self.latency.labels(route, method).observe(seconds)
 
-    def observe_predictions(self, task: str, version: int, labels: list[str]) -> None:
+    def observe_predictions(self, task: str, version: int, labels: list[str], confidences: list[float]) -> None:
+        hist = self.confidence.labels(task, str(version))
+        for c in confidences:
+            hist.observe(c)
         if len(labels) == 1:
             self.predictions.labels(task, str(version), labels[0]).inc()
             return
@@ -42,6 +58,13 @@ class ApiMetrics:
             counts[label] = counts.get(label, 0) + 1
         for label, n in counts.items():
             self.predictions.labels(task, str(version), label).inc(n)
+
+    def observe_drift(self, report) -> None:
+        version = str(report.model_version)
+        for col in report.columns:
+            self.drift_effect.labels(report.task, col.column, version, col.method).set(col.effect)
+        self.drift_detected.labels(report.task, version).set(1.0 if report.drifted else 0.0)
+        self.drift_window_rows.labels(report.task, version).set(report.n_rows)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -21,6 +21,7 @@ from skuflow.errors import ModelNotFoundError
 from skuflow.settings import Settings
 
 CHAMPION = "champion"
+PROFILE_ARTIFACT = "reference_profile.json"
 AUDIT_PREFIX = "skuflow.audit."
 
 
@@ -215,6 +216,16 @@ class RegistryStore:
         import mlflow.sklearn
 
         return mlflow.sklearn.load_model(f"models:/{name}/{version}")
+
+    def load_profile(self, name: str, version: int) -> dict[str, Any] | None:
+        """The reference profile logged with a version's training run (None for models without one)."""
+        run_id = self.version(name, version).run_id
+        if not run_id:
+            return None
+        try:
+            return self._mlflow.artifacts.load_dict(f"runs:/{run_id}/{PROFILE_ARTIFACT}")
+        except Exception:  # older runs, or an artifact store that lost the file: drift is then unavailable
+            return None
 
     def local_model_path(self, name: str, version: int) -> str:
         """Download a version's model folder (for ``mlflow models serve`` and inspection)."""

@@ -1,6 +1,7 @@
 """The FastAPI app factory. Routes parse input, call the task's ``predict`` on the held champion and
 format the answer; nothing here trains or computes features."""
 
+import hmac
 import logging
 import threading
 import time
@@ -11,25 +12,39 @@ import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from skuflow import __version__
 from skuflow.data.generate import generate_catalogue
-from skuflow.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, TaskNotFoundError
+from skuflow.errors import (
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    NotReadyError,
+    PayloadTooLargeError,
+    TaskNotFoundError,
+    UnauthorizedError,
+)
+from skuflow.flows.retrain import Monitor, RetrainRunner, window_drift
 from skuflow.monitoring.metrics import CONTENT_TYPE_LATEST, ApiMetrics
+from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.errors import install_error_handlers, invalid_input_from
 from skuflow.serving.invocations import parse_invocation
 from skuflow.serving.middleware import MetricsAndLimits
-from skuflow.serving.runtime import LoadedModel, ModelHolder
+from skuflow.serving.runtime import ModelHolder
+from skuflow.serving.scoring import Scorer, new_request_id
 from skuflow.settings import Settings, get_settings
 from skuflow.tasks.base import Task, get_task, task_names
 
 log = logging.getLogger("skuflow.serving")
 
 
-def json_response(body: Any, status: int = 200, version: int | None = None) -> Response:
-    headers = {"X-Model-Version": str(version)} if version is not None else None
+def json_response(body: Any, status: int = 200, version: int | None = None,
+                  request_id: str | None = None) -> Response:
+    headers = {"X-Model-Version": str(version)} if version is not None else {}
+    if request_id:
+        headers["X-Request-ID"] = request_id
     return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), status_code=status,
                     media_type="application/json", headers=headers)
 
@@ -45,16 +60,12 @@ class PredictionOut(BaseModel):
     top_k: list[TopK]
     model: str
     version: int
+    request_id: str
 
 
-def _prediction_bodies(task: Task, loaded: LoadedModel, records: list[dict], top_k: int,
-                       metrics: ApiMetrics) -> list[dict]:
-    preds = task.predict(loaded.model, records, top_k=top_k)
-    metrics.observe_predictions(task.name, loaded.version, preds.labels)
-    return [{"prediction": label, "confidence": conf,
-             "top_k": [{"label": lab, "probability": p} for lab, p in top],
-             "model": loaded.name, "version": loaded.version}
-            for label, conf, top in zip(preds.labels, preds.confidences, preds.top_k, strict=True)]
+class FeedbackIn(BaseModel):
+    request_id: str = Field(min_length=1, max_length=64)
+    label: str = Field(min_length=1, max_length=256)
 
 
 def _body_schema(model: type[BaseModel]) -> dict:
@@ -71,20 +82,27 @@ def _parse(model: type[BaseModel], body: bytes) -> Any:
         raise invalid_input_from(exc) from exc
 
 
-def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, metrics: ApiMetrics,
-                     settings: Settings) -> None:
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    return given[:64] if given else new_request_id()
+
+
+def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, scorer: Scorer, settings: Settings) -> None:
     Record = task.record_model
     Batch = create_model(f"{Record.__name__}Batch", records=(list[Record], ...))  # type: ignore[valid-type]
     name = task.name
 
     async def predict(request: Request, top_k: int = Query(3, ge=1, le=50)) -> Response:
+        started = time.perf_counter()
         record = _parse(Record, await request.body())
         loaded = holder.get(name)
+        rid = _request_id(request)
         # one row costs well under a millisecond: answering on the event loop beats a thread hop
-        body = _prediction_bodies(task, loaded, [record.model_dump()], top_k, metrics)[0]
-        return json_response(body, version=loaded.version)
+        body = scorer.score(task, loaded, [record.model_dump()], top_k, rid, started)[0]
+        return json_response(body, version=loaded.version, request_id=rid)
 
     async def predict_batch(request: Request, top_k: int = Query(3, ge=1, le=50)) -> Response:
+        started = time.perf_counter()
         records = _parse(Batch, await request.body()).records
         if len(records) > settings.max_batch_rows:
             raise PayloadTooLargeError(
@@ -92,9 +110,10 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, metrics: Api
                 rows=len(records), cap=settings.max_batch_rows)
         loaded = holder.get(name)
         rows = [r.model_dump() for r in records]
-        bodies = await run_in_threadpool(_prediction_bodies, task, loaded, rows, top_k, metrics)
+        rid = _request_id(request)
+        bodies = await run_in_threadpool(scorer.score, task, loaded, rows, top_k, rid, started)
         return json_response({"predictions": bodies, "model": loaded.name, "version": loaded.version},
-                             version=loaded.version)
+                             version=loaded.version, request_id=rid)
 
     async def info() -> Response:
         loaded = holder.get(name)
@@ -107,6 +126,50 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, metrics: Api
                       openapi_extra=_body_schema(Batch))
     app.add_api_route(f"/v1/{name}/info", info, methods=["GET"], tags=[name])
 
+    async def feedback(request: Request) -> Response:
+        body = _parse(FeedbackIn, await request.body())
+        if scorer.plog is None:
+            raise NotReadyError("The prediction log is off (SKUFLOW_LOG_PREDICTIONS=false)")
+        if not await run_in_threadpool(scorer.plog.add_feedback, name, body.request_id, body.label):
+            raise NotFoundError(f"No {name} prediction with request id '{body.request_id}'")
+        return json_response({"task": name, "request_id": body.request_id, "recorded": True})
+
+    async def drift(window: int = Query(settings.drift_window, ge=10, le=1_000_000)) -> Response:
+        loaded = holder.get(name)
+        if scorer.plog is None or loaded.profile is None:
+            raise NotReadyError(f"Drift for {name} v{loaded.version} needs the prediction log and a reference "
+                                "profile")
+        report = await run_in_threadpool(window_drift, task, scorer.plog, loaded.profile, loaded.version, window)
+        scorer.metrics.observe_drift(report)
+        accuracy = await run_in_threadpool(scorer.plog.live_accuracy, name, window)
+        return json_response({**report.to_dict(), "live_accuracy": accuracy}, version=loaded.version)
+
+    async def retrain(request: Request) -> Response:
+        _require_admin(request, settings)
+        run, started = app.state.retrainer.start(name, "requested through the API")
+        return json_response({**run.to_dict(), "started": started}, status=202 if started else 409)
+
+    async def retrain_status() -> Response:
+        run = app.state.retrainer.runs.get(name)
+        if run is None:
+            raise NotFoundError(f"No retraining of {name} has run in this server")
+        return json_response(run.to_dict())
+
+    app.add_api_route(f"/v1/{name}/feedback", feedback, methods=["POST"], tags=[name],
+                      summary="Record the true label of a logged prediction", openapi_extra=_body_schema(FeedbackIn))
+    app.add_api_route(f"/v1/{name}/drift", drift, methods=["GET"], tags=[name],
+                      summary="Drift of the latest predictions against the champion's reference profile")
+    app.add_api_route(f"/v1/{name}/retrain", retrain, methods=["POST"], tags=[name],
+                      summary="Start retraining (admin: X-API-Key)")
+    app.add_api_route(f"/v1/{name}/retrain", retrain_status, methods=["GET"], tags=[name])
+
+
+def _require_admin(request: Request, settings: Settings) -> None:
+    if not settings.admin_api_key:
+        raise ForbiddenError("Admin routes are disabled: set SKUFLOW_ADMIN_API_KEY")
+    if not hmac.compare_digest(request.headers.get("x-api-key", ""), settings.admin_api_key):
+        raise UnauthorizedError("Missing or wrong X-API-Key")
+
 
 def create_app(settings: Settings | None = None, store: RegistryStore | None = None,
                load_models: bool = True) -> FastAPI:
@@ -115,21 +178,46 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     settings = settings or get_settings()
     holder = ModelHolder()
     metrics = ApiMetrics()
+    stop = threading.Event()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        plog = None
+        if settings.log_predictions:
+            settings.ensure_home()
+            plog = PredictionLog(str(settings.prediction_log_url))
+        scorer.plog = plog
+        app.state.retrainer = RetrainRunner(
+            settings, on_finish=lambda run: metrics.retrains.labels(run.task, run.state).inc())
+        threads = []
         if load_models:
             reg = store or RegistryStore(settings)
             app.state.store = reg
-            threading.Thread(target=holder.load_all, args=(reg,), kwargs={"warmup": settings.warmup},
-                             daemon=True, name="skuflow-model-loader").start()
+            threads.append(threading.Thread(target=holder.load_all, args=(reg,), kwargs={"warmup": settings.warmup},
+                                            daemon=True, name="skuflow-model-loader"))
+            if settings.reload_interval > 0:
+                threads.append(threading.Thread(target=holder.poll, args=(reg, settings.reload_interval, stop),
+                                                daemon=True, name="skuflow-reload"))
+        if plog is not None and settings.monitor_interval > 0:
+            app.state.monitor = Monitor(settings, plog, app.state.retrainer, served=lambda: {
+                t: (m.task, m.version, m.profile) for t, m in holder.loaded().items()}, on_report=metrics.observe_drift)
+            threads.append(threading.Thread(target=app.state.monitor.run, args=(stop,), daemon=True,
+                                            name="skuflow-monitor"))
+        for t in threads:
+            t.start()
         yield
+        stop.set()
+        if plog is not None:
+            plog.close()
+            metrics.log_dropped.set(plog.dropped)
 
     app = FastAPI(title="skuflow", version=__version__, lifespan=lifespan,
                   description="Product models served from the MLflow registry's champion alias.")
     app.state.settings = settings
     app.state.holder = holder
     app.state.metrics = metrics
+    scorer = Scorer(metrics, None)  # the prediction log is opened at start-up
+    app.state.scorer = scorer
     install_error_handlers(app)
     app.add_middleware(MetricsAndLimits, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
@@ -159,6 +247,8 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     async def prometheus() -> Response:
         for t, m in holder.loaded().items():
             metrics.model_version.labels(t).set(m.version)
+        if scorer.plog is not None:
+            metrics.log_dropped.set(scorer.plog.dropped)
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/data/generate", tags=["data"])
@@ -170,6 +260,7 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     @app.post("/invocations", tags=["mlflow"])
     async def invocations(request: Request) -> Response:
         """MLflow scoring-server protocol, answered by the ``invocations_task`` champion."""
+        started = time.perf_counter()
         task = get_task(settings.invocations_task)
         records = parse_invocation(await request.body(), request.headers.get("content-type", ""))
         if len(records) > settings.max_batch_rows:
@@ -181,12 +272,13 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
         except ValidationError as exc:
             raise invalid_input_from(exc) from exc
         loaded = holder.get(task.name)
-        preds = await run_in_threadpool(task.predict, loaded.model, rows, 1)
-        metrics.observe_predictions(task.name, loaded.version, preds.labels)
-        return json_response({"predictions": preds.labels}, version=loaded.version)
+        rid = _request_id(request)
+        bodies = await run_in_threadpool(scorer.score, task, loaded, rows, 1, rid, started)
+        return json_response({"predictions": [b["prediction"] for b in bodies]}, version=loaded.version,
+                             request_id=rid)
 
     for name in known:
-        _add_task_routes(app, get_task(name), holder, metrics, settings)
+        _add_task_routes(app, get_task(name), holder, scorer, settings)
 
     @app.api_route("/v1/{task}/{action:path}", methods=["GET", "POST"], include_in_schema=False)
     async def unknown(task: str, action: str) -> Response:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skuflow.errors import NotReadyError
+from skuflow.monitoring.profile import Profile
 from skuflow.registry.store import RegistryStore
 from skuflow.tasks.base import Task, get_task, task_names
 
@@ -24,6 +25,7 @@ class LoadedModel:
     dataset_digest: str | None
     model: Any
     loaded_at: float
+    profile: Profile | None = None
 
     def info(self) -> dict[str, Any]:
         return {"task": self.task.name, "model": self.name, "version": self.version, "alias": "champion",
@@ -60,12 +62,27 @@ class ModelHolder:
         model = store.load_model(champ.name, champ.version)
         if warmup:  # the first call pays for lazy imports and allocation; clients should not
             task.predict(model, task.example_records(1))
+        raw_profile = store.load_profile(champ.name, champ.version)
         loaded = LoadedModel(task, champ.name, champ.version, champ.run_id, champ.tags.get("dataset_digest"),
-                             model, time.time())
+                             model, time.time(), Profile.from_dict(raw_profile) if raw_profile else None)
         with self._lock:
-            self._models[task.name] = loaded
+            self._models[task.name] = loaded  # one assignment: readers see the old or the new model
         log.info("serving %s v%s", champ.name, champ.version)
         return loaded
+
+    def poll(self, store: RegistryStore, interval: float, stop: threading.Event) -> None:
+        """Hot reload: every ``interval`` seconds, load any task whose champion alias has moved."""
+        while not stop.wait(interval):
+            for name in task_names():
+                try:
+                    before = self._models.get(name)
+                    after = self.load_champion(store, get_task(name), warmup=True)
+                    if after is not None and (before is None or before.version != after.version):
+                        self.ready = True
+                        log.info("hot reload %s: v%s -> v%s", name, before.version if before else None,
+                                 after.version)
+                except Exception:  # keep serving the old champion if the new one cannot load
+                    log.exception("reloading the champion of %s failed", name)
 
     def load_all(self, store: RegistryStore, tasks: list[str] | None = None, warmup: bool = True) -> None:
         """Load every task's champion; ready once at least one model answered its warm-up."""

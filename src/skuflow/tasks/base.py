@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sklearn.pipeline import Pipeline
 
 from skuflow.errors import TaskNotFoundError
-from skuflow.features.tabular import Table
+from skuflow.features.tabular import Table, column
 
 
 @dataclass
@@ -83,6 +83,15 @@ class Task(ABC):
     @abstractmethod
     def example_records(self, n: int = 2) -> list[dict[str, Any]]:
         """A few valid input records, for the signature, warm-up and docs."""
+
+    # what drift monitoring watches: columns of ``monitored_features`` by kind
+    monitor_numeric: ClassVar[tuple[str, ...]] = ()
+    monitor_categorical: ClassVar[tuple[str, ...]] = ()
+
+    def monitored_features(self, X: Table) -> pd.DataFrame:
+        """The columns drift is computed on (raw inputs and simple statistics of text or images)."""
+        cols = {c: column(X, c) for c in (*self.monitor_numeric, *self.monitor_categorical)}
+        return pd.DataFrame(cols)
 
     def predict(self, model: Any, X: Table, top_k: int = 3) -> Predictions:
         return predict_classes(model, X, top_k=top_k)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from sklearn.pipeline import Pipeline
 
 from skuflow.errors import ConfigError
 from skuflow.features.product import ProductFeaturizer
+from skuflow.features.tabular import Table, column, float_or_nan, text_or_empty
 from skuflow.tasks.classification import ClassificationTask
 
 
@@ -63,6 +65,15 @@ class CategoryTask(ClassificationTask):
     primary_metric: ClassVar[str] = "macro_f1"
     record_model: ClassVar[type[BaseModel]] = ProductRecord
     description: ClassVar[str] = "Product main category from title, description, brand, seller and price."
+    monitor_numeric: ClassVar[tuple[str, ...]] = ("price", "title_words", "description_words")
+    monitor_categorical: ClassVar[tuple[str, ...]] = ("brand", "seller_id")
+
+    def monitored_features(self, X: Table) -> pd.DataFrame:
+        words = [len(text_or_empty(t).split()) for t in column(X, "title")]
+        desc = [len(text_or_empty(t).split()) for t in column(X, "description")]
+        return pd.DataFrame({"price": [float_or_nan(v) for v in column(X, "price")], "title_words": words,
+                             "description_words": desc, "brand": column(X, "brand"),
+                             "seller_id": [None if v is None else str(v) for v in column(X, "seller_id")]})
 
     def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
         kind = model_config.get("kind", "lightgbm")

@@ -17,7 +17,8 @@ from skuflow.data.ingest import apply_mapping, read_table
 from skuflow.data.schema import ValidationReport, validate_records
 from skuflow.data.versioning import dataset_digest
 from skuflow.errors import ConfigError, DataError, MissingColumnError
-from skuflow.registry.store import RegistryStore
+from skuflow.monitoring.profile import Profile, build_profile
+from skuflow.registry.store import PROFILE_ARTIFACT, RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task, get_task
 from skuflow.training.config import SplitConfig, TrainConfig
@@ -137,6 +138,12 @@ def _requirements() -> list[str]:
     return reqs
 
 
+def reference_profile(task: Task, model: Any, frame: pd.DataFrame) -> Profile:
+    preds = task.predict(model, frame, top_k=1)
+    return build_profile(task.name, task.monitored_features(frame), list(task.monitor_numeric),
+                         list(task.monitor_categorical), preds.labels, preds.confidences)
+
+
 def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, settings: Settings,
                      on_step: Step | None = None) -> Candidate:
     """Split, fit, evaluate, log the run and register a new model version (no promotion)."""
@@ -167,6 +174,8 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         metrics["fit_seconds"] = fit_seconds
         run.log_metrics(metrics)
         run.log_artifacts(artifacts)
+        # what the model saw and said on held-out rows: the reference drift is measured against
+        run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, model, test_df).to_dict()})
 
         step("register")
         example = pd.DataFrame(task.example_records(2))

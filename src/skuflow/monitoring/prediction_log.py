@@ -1,0 +1,195 @@
+"""The prediction log: every online prediction (and each batch partition) with its inputs, model
+version, confidence and latency, plus the true labels that feedback brings later.
+
+Writes never sit on the request path: ``record`` puts a tuple on a queue (a few microseconds) and a
+writer thread inserts in batches. SQLite in WAL mode by default, any SQLAlchemy URL (Postgres) by
+configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
+
+log = logging.getLogger("skuflow.prediction_log")
+
+metadata = MetaData()
+predictions = Table(
+    "predictions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), index=True, nullable=False),
+    Column("task", String(64), index=True, nullable=False),
+    Column("model_version", Integer, nullable=False),
+    Column("features", Text),  # JSON of the input record, or a reference such as a Parquet path
+    Column("prediction", String(256)),
+    Column("confidence", Float),
+    Column("latency_ms", Float),
+    Column("source", String(16), nullable=False, default="online"),
+    Column("ts", Float, index=True, nullable=False),
+)
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), index=True, nullable=False),
+    Column("task", String(64), index=True, nullable=False),
+    Column("label", String(256), nullable=False),
+    Column("ts", Float, nullable=False),
+)
+
+
+class PredictionLog:
+    """A queue in front of a database table; ``close`` drains it."""
+
+    def __init__(self, url: str, batch_size: int = 500, flush_interval: float = 0.25) -> None:
+        self.url = url
+        self.engine = create_engine(url, future=True)
+        if url.startswith("sqlite"):
+            @event.listens_for(self.engine, "connect")
+            def _wal(dbapi_conn, _record):  # readers (drift) never block the writer, nor it them
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.close()
+        metadata.create_all(self.engine)
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self._queue: queue.SimpleQueue[tuple | None] = queue.SimpleQueue()
+        self._pending = 0
+        self._idle = threading.Condition()
+        self.written = 0
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._writer, name="skuflow-prediction-log", daemon=True)
+        self._thread.start()
+
+    # -- write side ---------------------------------------------------------------------------------
+    def record(self, request_id: str, task: str, model_version: int, features: dict | str | None,
+               prediction: str | None, confidence: float | None, latency_ms: float | None,
+               source: str = "online") -> None:
+        with self._idle:
+            self._pending += 1
+        self._queue.put((request_id, task, model_version, features, prediction, confidence, latency_ms, source,
+                         time.time()))
+
+    def _writer(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            deadline = time.monotonic() + self.flush_interval
+            while len(batch) < self.batch_size:
+                try:
+                    nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._insert(batch)
+                    return
+                batch.append(nxt)
+            self._insert(batch)
+
+    def _insert(self, batch: list[tuple]) -> None:
+        rows = [{"request_id": r[0], "task": r[1], "model_version": r[2],
+                 "features": r[3] if isinstance(r[3], str) or r[3] is None else json.dumps(r[3], default=str),
+                 "prediction": r[4], "confidence": r[5], "latency_ms": r[6], "source": r[7], "ts": r[8]}
+                for r in batch]
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(predictions), rows)
+            self.written += len(rows)
+        except Exception:  # the log must never take serving down; the loss is counted and logged
+            self.dropped += len(rows)
+            log.exception("dropped %d prediction log rows", len(rows))
+        with self._idle:
+            self._pending -= len(batch)
+            self._idle.notify_all()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything recorded so far is written (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def close(self) -> None:
+        self.flush()
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+        self.engine.dispose()
+
+    def add_feedback(self, task: str, request_id: str, label: str) -> bool:
+        """Record the true label of a logged prediction; False when the request id is unknown."""
+        with self.engine.begin() as conn:
+            known = conn.execute(select(predictions.c.id).where(
+                (predictions.c.request_id == request_id) & (predictions.c.task == task)).limit(1)).first()
+            if known is None:
+                return False
+            conn.execute(insert(feedback), [{"request_id": request_id, "task": task, "label": label,
+                                            "ts": time.time()}])
+        return True
+
+    # -- read side ----------------------------------------------------------------------------------
+    def window(self, task: str, last: int = 1000, model_version: int | None = None,
+               source: str | None = "online") -> pd.DataFrame:
+        """The most recent ``last`` predictions of a task (oldest first), inputs decoded."""
+        q = select(predictions).where(predictions.c.task == task)
+        if model_version is not None:
+            q = q.where(predictions.c.model_version == model_version)
+        if source is not None:
+            q = q.where(predictions.c.source == source)
+        q = q.order_by(predictions.c.id.desc()).limit(last)
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(q).mappings().all())
+        if frame.empty:
+            return frame
+        return frame.iloc[::-1].reset_index(drop=True)
+
+    def count(self, task: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(predictions)
+                                    .where(predictions.c.task == task)).scalar_one())
+
+    def live_accuracy(self, task: str, last: int = 1000) -> dict[str, Any]:
+        """Accuracy over the latest predictions that have feedback."""
+        q = (select(predictions.c.prediction, feedback.c.label, predictions.c.model_version)
+             .join(feedback, (feedback.c.request_id == predictions.c.request_id) & (feedback.c.task == task))
+             .where(predictions.c.task == task).order_by(feedback.c.id.desc()).limit(last))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        if not rows:
+            return {"n": 0, "accuracy": None}
+        correct = sum(1 for p, label, _ in rows if p == label)
+        return {"n": len(rows), "accuracy": correct / len(rows)}
+
+
+def decode_features(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Input records back from the log's JSON column (references and empty rows are skipped)."""
+    out = []
+    for raw in frame.get("features", pd.Series(dtype=object)):
+        if isinstance(raw, str) and raw.startswith("{"):
+            out.append(json.loads(raw))
+    return out
