@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv run test test-fast test-airflow lint bench-quality bench-serving bench-batch lock clean
+.PHONY: venv sysdeps run test test-fast test-airflow lint bench-quality bench-serving bench-batch lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,17 @@ venv: $(STAMP)
 run: venv  ## set up, train a champion if none exists, serve on http://127.0.0.1:8000
 	$(BIN)/skuflow up
 
-test: venv  ## set up and run the whole suite
+# servers and tools the tests start on 127.0.0.1; installed from Debian's packages where apt and root exist
+SYSDEPS := prometheus:prometheus wrk:wrk
+sysdeps:
+	@missing=""; for pair in $(SYSDEPS); do bin=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$bin >/dev/null || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "not installed:$$missing (tests that need them are skipped)"; fi; fi
+
+test: venv sysdeps  ## set up and run the whole suite
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-fast: venv
@@ -45,8 +55,7 @@ lint: venv
 bench-quality: venv
 	$(BIN)/python benchmarks/quality.py
 
-bench-serving: venv
-	command -v wrk >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -qq wrk)
+bench-serving: venv sysdeps
 	$(BIN)/python benchmarks/serving.py --workers 1
 	$(BIN)/python benchmarks/serving.py --workers 2
 

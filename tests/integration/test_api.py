@@ -141,3 +141,46 @@ def test_real_http_server_and_body_cap(trained_home):
         assert r.status_code == 200 and r.headers["x-model-version"] == str(result.version)
         r = httpx.post(base + "/v1/category/predict", json={**PRODUCT, "description": "x" * 5000})
         assert r.status_code == 413 and r.json()["error_code"] == "payload_too_large"
+
+
+def test_request_id_feedback_and_live_accuracy(client):
+    r = client.post("/v1/category/predict", json=PRODUCT, headers={"X-Request-ID": "req-42"})
+    assert r.headers["X-Request-ID"] == "req-42" and r.json()["request_id"] == "req-42"
+    predicted = r.json()["prediction"]
+    client.app.state.scorer.plog.flush()
+    r = client.post("/v1/category/feedback", json={"request_id": "req-42", "label": predicted})
+    assert r.status_code == 200 and r.json()["recorded"]
+    r = client.post("/v1/category/feedback", json={"request_id": "never-seen", "label": "books"})
+    assert r.status_code == 404 and "never-seen" in r.json()["message"]
+    r = client.post("/v1/category/feedback", json={"label": "books"})
+    assert r.status_code == 422 and "request_id" in r.json()["message"]
+    generated = client.post("/v1/category/predict", json=PRODUCT).headers["X-Request-ID"]
+    assert len(generated) == 32 and generated != "req-42"
+
+
+def test_drift_endpoint_reports_effect_sizes(client, catalogue):
+    for rec in catalogue[["title", "description", "brand", "seller_id", "price"]].head(150).to_dict("records"):
+        client.post("/v1/category/predict", json=rec)
+    client.app.state.scorer.plog.flush()
+    body = client.get("/v1/category/drift?window=150").json()
+    assert body["n_rows"] == 150 and body["task"] == "category"
+    cols = {c["column"]: c for c in body["columns"]}
+    assert {"price", "title_words", "brand", "seller_id", "prediction", "confidence"} <= set(cols)
+    assert all(c["effect"] is not None and c["method"] in ("ks", "chi2", "psi", "jensen_shannon")
+               for c in cols.values())
+    assert body["live_accuracy"]["n"] >= 0
+    text = client.get("/metrics").text
+    assert 'skuflow_drift_effect{column="price"' in text and "skuflow_drift_detected{" in text
+    assert client.get("/v1/category/drift?window=5").status_code == 422
+
+
+def test_retrain_route_needs_the_admin_key(client, trained_home):
+    r = client.post("/v1/category/retrain")
+    assert r.status_code == 403 and "SKUFLOW_ADMIN_API_KEY" in r.json()["message"]
+    s, _ = trained_home
+    keyed = s.model_copy(update={"admin_api_key": "s3cret", "train_data": "synthetic:300",
+                                 "reload_interval": 0.0})
+    with TestClient(create_app(keyed)) as c:
+        wait_ready(c)
+        assert c.post("/v1/category/retrain", headers={"X-API-Key": "wrong"}).status_code == 401
+        assert c.get("/v1/category/retrain").status_code == 404

@@ -83,15 +83,31 @@ def as_categories(values: pd.Series | np.ndarray | list) -> pd.Series:
     return s.where(s.notna(), MISSING).astype(str)
 
 
-def categorical_profile(values: pd.Series | np.ndarray | list, top_k: int = TOP_K) -> CategoricalProfile:
+def categorical_profile(values: pd.Series | np.ndarray | list, top_k: int = TOP_K, min_count: int = 15,
+                        seed: int = 0) -> CategoricalProfile:
+    """Shares of the frequent values plus one bucket for the rest (and for values never seen).
+
+    When some values must be pooled (high cardinality: sellers, brands), the frequent ones are chosen
+    on one random half and their shares measured on the other: choosing and measuring on the same rows
+    overstates the chosen values' shares (the winner's curse), and every fresh window would then look
+    drifted.
+    """
     s = as_categories(values)
-    shares = s.value_counts(normalize=True)
-    top = shares.iloc[:top_k]
-    freqs = {str(k): float(v) for k, v in top.items()}
-    rest = float(shares.iloc[top_k:].sum())
-    if rest > 0:
+    counts = s.value_counts()
+    if len(counts) <= top_k and (counts >= min_count).all():
+        measured = s
+        keep = list(counts.index)
+    else:
+        order = np.random.default_rng(seed).permutation(len(s))
+        choose, measured = s.iloc[order[: len(s) // 2]], s.iloc[order[len(s) // 2:]]
+        chosen = choose.value_counts()
+        keep = list(chosen[chosen >= min_count].index[:top_k])
+    shares = measured.value_counts(normalize=True)
+    freqs = {str(k): float(shares.get(k, 0.0)) for k in keep}
+    rest = 1.0 - sum(freqs.values())
+    if rest > 1e-12:
         freqs[OTHER] = rest
-    return CategoricalProfile(n=int(len(s)), frequencies=freqs)
+    return CategoricalProfile(n=int(len(measured)), frequencies=freqs)
 
 
 def build_profile(task: str, features: pd.DataFrame, numeric: list[str], categorical: list[str],

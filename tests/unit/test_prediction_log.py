@@ -1,0 +1,38 @@
+from skuflow.monitoring.prediction_log import PredictionLog, decode_features
+
+
+def test_records_are_written_in_batches_and_read_back(tmp_path):
+    plog = PredictionLog(f"sqlite:///{tmp_path / 'p.db'}", batch_size=50, flush_interval=0.05)
+    for i in range(120):
+        plog.record(f"r{i}", "category", 1 + (i >= 100), {"title": f"t{i}", "price": i}, "books", 0.5, 1.0)
+    assert plog.flush()
+    assert plog.count("category") == 120 and plog.written == 120 and plog.dropped == 0
+    win = plog.window("category", last=30)
+    assert win["request_id"].tolist() == [f"r{i}" for i in range(90, 120)]  # oldest first
+    assert decode_features(win)[0] == {"title": "t90", "price": 90}
+    assert len(plog.window("category", last=1000, model_version=2)) == 20
+    assert plog.window("other").empty
+    plog.close()
+
+
+def test_feedback_and_live_accuracy(tmp_path):
+    plog = PredictionLog(f"sqlite:///{tmp_path / 'p.db'}")
+    plog.record("a", "category", 1, {}, "books", 0.9, 1.0)
+    plog.record("b", "category", 1, {}, "grocery", 0.8, 1.0)
+    plog.flush()
+    assert plog.add_feedback("category", "a", "books")
+    assert plog.add_feedback("category", "b", "fashion")
+    assert not plog.add_feedback("category", "nope", "books")
+    assert plog.live_accuracy("category") == {"n": 2, "accuracy": 0.5}
+    assert plog.live_accuracy("other") == {"n": 0, "accuracy": None}
+    plog.close()
+
+
+def test_record_does_not_wait_for_the_database(tmp_path):
+    # the request path only enqueues; the writer thread inserts when its batch window closes
+    plog = PredictionLog(f"sqlite:///{tmp_path / 'p.db'}", batch_size=10_000, flush_interval=2.0)
+    for i in range(50):
+        plog.record(str(i), "category", 1, {"title": "x"}, "books", 0.5, 1.0)
+    assert plog.count("category") == 0
+    plog.close()  # drains the queue
+    assert plog.count("category") == 50
