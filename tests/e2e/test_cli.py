@@ -92,3 +92,34 @@ def test_up_trains_once_then_reuses_the_champion(home, monkeypatch):
     assert "is champion" in r.stderr and "curl -s -X POST http://127.0.0.1:8000/v1/category/predict" in r.stdout
     r = runner.invoke(app, ["up", "--no-serve"])
     assert r.exit_code == 0 and "Reusing champion category v1" in r.stderr
+
+
+def test_drift_report_writes_html_and_logs_to_mlflow(trained_home, tmp_path, monkeypatch):
+    from skuflow.data.generate import DriftKnobs
+    from skuflow.monitoring.prediction_log import PredictionLog
+
+    s, result = trained_home
+    monkeypatch.setenv("SKUFLOW_HOME", str(s.home))
+    get_settings.cache_clear()
+    plog = PredictionLog(str(s.prediction_log_url))
+    shifted = generate_catalogue(400, seed=9, knobs=DriftKnobs(price_scale=2.0))
+    for i, rec in enumerate(shifted[["title", "description", "brand", "seller_id", "price"]].to_dict("records")):
+        plog.record(f"cli-{i}", "category", result.version, rec, "books", 0.6, 1.0)
+    plog.close()
+    out = tmp_path / "drift.html"
+    r = runner.invoke(app, ["drift", "report", "category", "--window", "400", "--out", str(out), "--json"])
+    get_settings.cache_clear()
+    assert r.exit_code == 0, r.output
+    summary = last_json(r.stdout)
+    assert summary["drifted"] and "price" in summary["drifted_columns"] and summary["rows"] == 400
+    page = out.read_text()
+    assert "Drift report: category" in page and page.count("data:image/png;base64,") >= 6
+    from skuflow.registry.store import RegistryStore
+
+    arts = {a.path for a in RegistryStore(s).client.list_artifacts(summary["run_id"])}
+    assert {"drift.html", "drift_report.json"} <= arts
+
+
+def test_drift_report_without_champion_fails_cleanly(home):
+    r = runner.invoke(app, ["drift", "report", "category", "--json"])
+    assert r.exit_code == 1 and "has no champion" in r.stderr

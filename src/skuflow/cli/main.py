@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from skuflow.cli.output import emit, err_console, fail, out_console, steps
-from skuflow.errors import ConfigError, SkuflowError
+from skuflow.errors import ConfigError, ModelNotFoundError, SkuflowError
 from skuflow.settings import Settings, get_settings
 
 app = typer.Typer(help="skuflow: train, ship and watch e-commerce product models.", no_args_is_help=True,
@@ -18,6 +18,8 @@ app = typer.Typer(help="skuflow: train, ship and watch e-commerce product models
 data_app = typer.Typer(help="Generate and ingest data.", no_args_is_help=True)
 models_app = typer.Typer(help="Registered models, the champion alias and its history.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+drift_app = typer.Typer(help="Drift of served models against their reference profiles.", no_args_is_help=True)
+app.add_typer(drift_app, name="drift")
 flow_app = typer.Typer(help="Pipelines: run one now, or keep them on schedules.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(flow_app, name="flow")
@@ -233,6 +235,71 @@ def flow_serve(
     from skuflow.flows.schedule import serve_forever
 
     serve_forever(_settings(), tasks or ["category"], str(config) if config else None)
+
+
+@drift_app.command("report")
+def drift_report(
+    task: str,
+    window: Annotated[int, typer.Option(help="latest predictions to compare")] = 1000,
+    out: Annotated[Path, typer.Option(help="HTML file to write")] = Path("drift_report.html"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Write an HTML drift report for the champion's latest predictions and log it to MLflow."""
+    from skuflow.flows.retrain import window_drift
+    from skuflow.monitoring.prediction_log import PredictionLog, decode_features
+    from skuflow.monitoring.profile import Profile
+    from skuflow.monitoring.report import render_html
+    from skuflow.tasks.base import get_task
+
+    try:
+        s = _settings()
+        store = _store()
+        t = get_task(task)
+        champ = store.champion(t.name)
+        if champ is None:
+            raise ModelNotFoundError(f"Task '{task}' has no champion")
+        raw = store.load_profile(champ.name, champ.version)
+        if raw is None:
+            raise ModelNotFoundError(f"{champ.name} v{champ.version} has no reference profile")
+        profile = Profile.from_dict(raw)
+        plog = PredictionLog(str(s.prediction_log_url))
+        report = window_drift(t, plog, profile, champ.version, window)
+        frame = plog.window(t.name, last=window, model_version=champ.version)
+        plog.close()
+        features = t.monitored_features(decode_features(frame) if not frame.empty else [])
+        page = render_html(report, profile, features, frame.get("prediction", []).tolist() if not frame.empty
+                           else [], frame["confidence"].tolist() if not frame.empty else [])
+        out.write_text(page)
+        with store.run(t.name, run_name=f"drift-{champ.name}-v{champ.version}") as run:
+            run.set_tags({"skuflow.kind": "drift", "model_version": champ.version})
+            run.log_metrics({"drifted": float(report.drifted), "share_drifted": report.share_drifted,
+                             "rows": report.n_rows, **{f"effect.{c.column}": c.effect for c in report.columns}})
+            run.log_artifacts({"drift_report.json": report.to_dict()})
+            run.log_file(str(out))
+    except SkuflowError as exc:
+        fail(exc, as_json)
+    summary = {"task": t.name, "model_version": champ.version, "rows": report.n_rows, "drifted": report.drifted,
+               "drifted_columns": [c.column for c in report.columns if c.drifted], "report": str(out),
+               "run_id": run.run_id}
+    emit(summary, as_json)
+
+
+@app.command()
+def retrain(
+    task: str,
+    config: Annotated[Path | None, typer.Option(help="YAML training config")] = None,
+    data: Annotated[str | None, typer.Option(help="data to ingest (default SKUFLOW_TRAIN_DATA)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retrain now on the configured fresh data; the champion gate decides as always."""
+    from skuflow.flows.pipelines import train_flow
+
+    cfg = str(config) if config else _settings().train_config
+    try:
+        summary = train_flow(task_name=task, data=data, config_path=cfg)
+    except SkuflowError as exc:
+        fail(exc, as_json)
+    emit(summary, as_json)
 
 
 @app.command()

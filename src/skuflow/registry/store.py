@@ -92,6 +92,9 @@ class RunLogger:
             else:
                 self._mlflow.log_dict(obj, name)
 
+    def log_file(self, path: str) -> None:
+        self._mlflow.log_artifact(path)
+
     def log_dataset(self, frame: Any, digest: str, source: str | None, name: str, label: str | None,
                     context: str) -> None:
         import mlflow.data  # noqa: F401  (registers mlflow.data.from_pandas)
