@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv sysdeps run test test-fast test-airflow lint bench-quality bench-serving bench-batch lock clean
+.PHONY: venv sysdeps run test test-fast test-airflow lint bench-quality bench-serving bench-batch bench-drift bench-drift-evidently bench-prediction-log lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -62,8 +62,20 @@ bench-serving: venv sysdeps
 bench-batch: venv
 	$(BIN)/python benchmarks/batch.py
 
+bench-prediction-log: venv
+	$(BIN)/python benchmarks/prediction_log.py
+
+bench-drift: venv
+	$(BIN)/python benchmarks/drift.py
+
+bench-drift-evidently: venv  ## Evidently 0.7 needs pandas < 3: it gets its own environment
+	test -d .venv-evidently || $(PYTHON) -m venv .venv-evidently
+	.venv-evidently/bin/python -m pip install --quiet "evidently==0.7.23" "pandas<3" pyarrow
+	$(BIN)/python benchmarks/drift.py --windows 50 --save-windows .skuflow/drift-windows
+	.venv-evidently/bin/python benchmarks/drift_evidently.py .skuflow/drift-windows
+
 lock: venv  ## record the resolved versions (commit constraints.txt)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^skuflow' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .venv-airflow .skuflow
+	rm -rf $(VENV) .venv-airflow .venv-evidently .skuflow

@@ -52,6 +52,12 @@ def window_doubled(pool: pd.DataFrame, category: str, share: float, rng: np.rand
                       outside.iloc[rng.choice(len(outside), n - k, replace=False)]])
 
 
+def evid_cols(frame: pd.DataFrame, predictions: list[str]) -> pd.DataFrame:
+    """The columns handed to Evidently, as the original file has them (Merchant ID is an integer)."""
+    return pd.DataFrame({"Product Title": frame["title"].to_numpy(), "Merchant ID": frame["seller_id"].astype(int),
+                         "price": frame["price"].to_numpy(), "prediction": predictions})
+
+
 def quality(n_windows: int, save: Path | None) -> dict:
     from skuflow.monitoring.drift import detect_drift
     from skuflow.tasks.base import get_task
@@ -70,6 +76,10 @@ def quality(n_windows: int, save: Path | None) -> dict:
     model.fit(fit_df, fit_df["category"].astype(str).to_numpy())
     print(f"model trained in {time.perf_counter() - t:.0f}s", file=sys.stderr)
     profile = reference_profile(task, model, test_df)
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        ref_preds = task.predict(model, test_df, top_k=1)
+        evid_cols(test_df, ref_preds.labels).to_parquet(save / "reference.parquet", index=False)
     shares = test_df["category"].value_counts(normalize=True)
     cats = sorted(shares.index)
 
@@ -85,14 +95,13 @@ def quality(n_windows: int, save: Path | None) -> dict:
                    "price x1.2": base.assign(price=base["price"] * 1.2),
                    "unseen products": pool.iloc[rng.choice(len(pool), 1000, replace=False)]}
         for kind, w in windows.items():
-            if save is not None and i < 50:
-                save.mkdir(parents=True, exist_ok=True)
-                w.assign(window=i).to_parquet(save / f"{kind.replace(' ', '_')}_{i:03d}.parquet", index=False)
             t = time.perf_counter()
             preds = task.predict(model, w, top_k=1)
             report = detect_drift(profile, task.monitored_features(w), preds.labels, preds.confidences)
             seconds.append(time.perf_counter() - t)
             kinds[kind].append(report.drifted)
+            if save is not None and i < 50:
+                evid_cols(w, preds.labels).to_parquet(save / f"{kind.replace(' ', '_')}_{i:03d}.parquet", index=False)
             for c in report.columns:
                 per_column[kind][c.column] += c.drifted
     columns = [c.column for c in report.columns]
