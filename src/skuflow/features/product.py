@@ -110,24 +110,19 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         return state
 
     # -- sklearn API ------------------------------------------------------------------------------
+    def _fit_tfidf(self, texts: list[str], analyzer: str, ngrams: tuple[int, int] | None,
+                   max_features: int | None) -> TfidfVectorizer | None:
+        if not ngrams:
+            return None
+        extra = {"token_pattern": r"(?u)\b\w+\b"} if analyzer == "word" else {}
+        return TfidfVectorizer(analyzer=analyzer, ngram_range=tuple(ngrams), sublinear_tf=True, min_df=self.min_df,
+                               max_features=max_features, dtype=np.float32, **extra).fit(texts)
+
     def fit(self, X: Table, y=None) -> ProductFeaturizer:
         texts = self._texts(X)
-        self.word_vectorizer_ = TfidfVectorizer(
-            ngram_range=tuple(self.word_ngrams), sublinear_tf=True, min_df=self.min_df,
-            max_features=self.max_word_features, token_pattern=r"(?u)\b\w+\b", dtype=np.float32,
-        ).fit(texts)
-        self.char_vectorizer_ = None
-        if self.char_ngrams:
-            self.char_vectorizer_ = TfidfVectorizer(
-                analyzer="char_wb", ngram_range=tuple(self.char_ngrams), sublinear_tf=True,
-                min_df=self.min_df, max_features=self.max_char_features, dtype=np.float32,
-            ).fit(texts)
-        self.cross_char_vectorizer_ = None
-        if self.cross_char_ngrams:
-            self.cross_char_vectorizer_ = TfidfVectorizer(
-                analyzer="char", ngram_range=tuple(self.cross_char_ngrams), sublinear_tf=True,
-                min_df=self.min_df, max_features=self.max_char_features, dtype=np.float32,
-            ).fit(texts)
+        self.word_vectorizer_ = self._fit_tfidf(texts, "word", self.word_ngrams, self.max_word_features)
+        self.char_vectorizer_ = self._fit_tfidf(texts, "char_wb", self.char_ngrams, self.max_char_features)
+        self.cross_char_vectorizer_ = self._fit_tfidf(texts, "char", self.cross_char_ngrams, self.max_char_features)
         self.n_hash_features_ = 2**self.id_hash_bits
         self.n_features_out_ = self.transform(X[:1] if len(X) else X).shape[1]
         return self
