@@ -120,13 +120,25 @@ def _manifest(fs: fsspec.AbstractFileSystem, root: str, job: dict[str, Any], ove
     return job
 
 
+# What a worker needs to unpickle and run a model, imported once in the fork server instead of once per
+# worker (spawn re-imports all of it in every process: seconds of CPU on a small machine).
+FORKSERVER_PRELOAD = ["distributed", "numpy", "pandas", "pyarrow", "scipy.sparse", "sklearn.pipeline", "lightgbm",
+                      "skuflow.tasks.category"]
+
+
 def _client(scheduler: str | None, n_workers: int | None):
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler), None
-    cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.WARNING)
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        from distributed.utils import get_mp_context
+
+        # the fork server is a fresh single-threaded process, so forking from it is safe (unlike "fork")
+        get_mp_context().set_forkserver_preload(FORKSERVER_PRELOAD)
+        cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.WARNING)
     return Client(cluster), cluster
 
 
