@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.skuflow-installed
-EXTRAS ?= dev,s3,flows,batch
+EXTRAS ?= dev,s3,postgres,flows,batch
 
 # no telemetry, no hub downloads, no analytics: the platform never phones home
 export MLFLOW_DISABLE_TELEMETRY := true
@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv sysdeps run test test-fast test-airflow lint bench-quality bench-serving bench-batch bench-drift bench-drift-evidently bench-prediction-log lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-fast test-airflow lint bench-quality bench-serving bench-batch bench-drift bench-drift-evidently bench-prediction-log lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: venv  ## set up, train a champion if none exists, serve on http://127.0.0.1
 	$(BIN)/skuflow up
 
 # servers and tools the tests start on 127.0.0.1; installed from Debian's packages where apt and root exist
-SYSDEPS := prometheus:prometheus wrk:wrk
+SYSDEPS := prometheus:prometheus wrk:wrk docker-compose:docker-compose
 sysdeps:
 	@missing=""; for pair in $(SYSDEPS); do bin=$${pair%%:*}; pkg=$${pair##*:}; \
 	  command -v $$bin >/dev/null || missing="$$missing $$pkg"; done; \
@@ -73,6 +73,34 @@ bench-drift-evidently: venv  ## Evidently 0.7 needs pandas < 3: it gets its own 
 	.venv-evidently/bin/python -m pip install --quiet "evidently==0.7.23" "pandas<3" pyarrow
 	$(BIN)/python benchmarks/drift.py --windows 50 --save-windows .skuflow/drift-windows
 	.venv-evidently/bin/python benchmarks/drift_evidently.py .skuflow/drift-windows
+
+# --- containers and clusters (need a Docker engine / kubectl; not used by the tests) -------------------
+IMAGE ?= skuflow
+TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo latest)
+REGISTRY ?=
+OVERLAY ?= local
+
+image:  ## build the serve and train images
+	docker build -f deploy/docker/Dockerfile --target serve -t $(IMAGE):serve -t $(IMAGE):serve-$(TAG) .
+	docker build -f deploy/docker/Dockerfile --target train -t $(IMAGE):train -t $(IMAGE):train-$(TAG) .
+
+push: image  ## push both images to $(REGISTRY)
+	test -n "$(REGISTRY)" || (echo "set REGISTRY=registry.example.com/team" && exit 1)
+	for t in serve train; do docker tag $(IMAGE):$$t-$(TAG) $(REGISTRY)/$(IMAGE):$$t-$(TAG) && \
+	  docker push $(REGISTRY)/$(IMAGE):$$t-$(TAG); done
+
+up-stack:  ## the full local stack (MLflow, Postgres, MinIO, API, Prefect, Prometheus, Grafana)
+	test -f deploy/.env || cp deploy/.env.example deploy/.env
+	docker compose -f deploy/compose.yaml --env-file deploy/.env up -d --build
+
+down-stack:
+	docker compose -f deploy/compose.yaml --env-file deploy/.env down
+
+deploy:  ## kubectl apply -k deploy/k8s/overlays/$(OVERLAY)
+	kubectl apply -k deploy/k8s/overlays/$(OVERLAY)
+
+undeploy:
+	kubectl delete -k deploy/k8s/overlays/$(OVERLAY)
 
 lock: venv  ## record the resolved versions (commit constraints.txt)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^skuflow' > constraints.txt
