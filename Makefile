@@ -26,7 +26,7 @@ run: venv  ## set up, train a champion if none exists, serve on http://127.0.0.1
 	$(BIN)/skuflow up
 
 # servers and tools the tests start on 127.0.0.1; installed from Debian's packages where apt and root exist
-SYSDEPS := prometheus:prometheus wrk:wrk docker-compose:docker-compose
+SYSDEPS := prometheus:prometheus wrk:wrk docker-compose:docker-compose pg_lsclusters:postgresql
 sysdeps:
 	@missing=""; for pair in $(SYSDEPS); do bin=$${pair%%:*}; pkg=$${pair##*:}; \
 	  command -v $$bin >/dev/null || missing="$$missing $$pkg"; done; \

@@ -57,7 +57,8 @@ class Settings(BaseSettings):
             self.mlflow_uri = f"sqlite:///{home / 'mlflow.db'}"
         if self.prediction_log_url is None:
             self.prediction_log_url = f"sqlite:///{home / 'predictions.db'}"
-        if self.artifact_root is None:
+        if self.artifact_root is None and not self.mlflow_uri.startswith(("http://", "https://", "databricks")):
+            # embedded store: artifacts beside it; a tracking server decides (and proxies) its own
             self.artifact_root = (home / "artifacts").as_uri()
         return self
 

@@ -1,0 +1,137 @@
+"""skuflow against real servers instead of the embedded defaults: an MLflow tracking server on 127.0.0.1
+with a Postgres backend store (Debian's postgresql, started here) and artifacts on an S3-compatible server
+(moto_server, started here), the prediction log in Postgres too. Only configuration differs from the
+embedded path: train, register, promote, serve, predict."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from skuflow.data.generate import generate_catalogue
+from skuflow.registry.store import RegistryStore
+from skuflow.serving.app import create_app
+from skuflow.settings import Settings
+from skuflow.training.train import train
+from tests.conftest import FAST_LGBM
+from tests.helpers import free_port, running_server
+
+PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None) if Path("/usr/lib/postgresql").exists() \
+    else None
+BIN = Path(sys.executable).parent
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(PG_BIN is None, reason="postgresql not installed (make test installs it where apt exists)"),
+]
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    # the server refuses to run as root; the Debian package creates a postgres user for it
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+def _wait_http(url: str, timeout: float = 90, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(url)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    data = tempfile.mkdtemp(prefix="skuflow-pg-")
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    port = free_port()
+    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", data, "-A", "trust", "-U", "postgres"]),
+                   check=True, capture_output=True)
+    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", data, "-l", f"{data}/log", "-w", "-o",
+                                 f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start"]),
+                   check=True, capture_output=True)
+    for db in ("mlflow", "skuflow"):
+        subprocess.run([str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-c",
+                        f"CREATE DATABASE {db}"], check=True, capture_output=True)
+    yield f"postgresql://postgres@127.0.0.1:{port}"
+    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", data, "-m", "fast", "stop"]), capture_output=True)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def s3():
+    port = free_port()
+    proc = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    _wait_http(url, proc=proc)
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test",
+                          region_name="us-east-1")
+    client.create_bucket(Bucket="mlflow")
+    yield url, client
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(postgres, s3, tmp_path_factory):
+    s3_url, _ = s3
+    port = free_port()
+    env = {**os.environ, "MLFLOW_S3_ENDPOINT_URL": s3_url, "AWS_ACCESS_KEY_ID": "test",
+           "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    log = open(tmp_path_factory.mktemp("mlflow") / "server.log", "w")
+    proc = subprocess.Popen([str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
+                             "--backend-store-uri", f"{postgres}/mlflow", "--artifacts-destination", "s3://mlflow/",
+                             "--serve-artifacts", "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(url + "/health", timeout=120, proc=proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def test_train_register_promote_serve_predict_on_real_servers(mlflow_server, postgres, s3, tmp_path):
+    _, s3_client = s3
+    settings = Settings(home=tmp_path / "home", mlflow_uri=mlflow_server,
+                        prediction_log_url=f"{postgres}/skuflow", reload_interval=0.0)
+    assert settings.artifact_root is None  # the tracking server decides where artifacts go
+    from skuflow.training.config import TrainConfig
+
+    result = train("category", generate_catalogue(800, seed=3), TrainConfig(model=FAST_LGBM), settings)
+    assert result.promoted and result.champion_version == 1
+    store = RegistryStore(settings)
+    assert store.champion("category").version == 1
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket="mlflow").get("Contents", [])]
+    assert any(k.endswith("model.pkl") for k in keys) and any(k.endswith("reference_profile.json") for k in keys)
+    assert not (tmp_path / "home" / "artifacts").exists()  # nothing landed on the local disk
+
+    with running_server(create_app(settings)) as base:
+        r = httpx.post(base + "/v1/category/predict", json={"title": "organic green tea", "price": 8.5})
+        assert r.status_code == 200 and r.headers["x-model-version"] == "1"
+        info = httpx.get(base + "/info").json()["models"]["category"]
+        assert info["run_id"] == result.run_id
+        drift = httpx.get(base + "/v1/category/drift?window=10")
+        assert drift.status_code == 200  # the reference profile came back from S3 through the server
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"{postgres}/skuflow")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT task, model_version, prediction FROM predictions")).all()
+    engine.dispose()
+    assert rows and rows[0][0] == "category" and rows[0][1] == 1
