@@ -344,6 +344,3 @@ def up(
     if serve_api:
         run_server(s, h, p)
 
-
-def run() -> None:  # pragma: no cover - console entry for `python -m skuflow`
-    app()

@@ -16,10 +16,6 @@ Records: TypeAlias = Sequence[Mapping[str, Any]]
 Table: TypeAlias = pd.DataFrame | Records
 
 
-def n_rows(X: Table) -> int:
-    return len(X)
-
-
 def column(X: Table, name: str) -> list[Any]:
     """Values of one column as a list; a missing column gives ``None`` for every row."""
     if isinstance(X, pd.DataFrame):

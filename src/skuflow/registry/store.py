@@ -171,12 +171,6 @@ class RegistryStore:
         for k, v in tags.items():
             self.client.set_tag(run_id, k, str(v))
 
-    def run_artifact_uri(self, run_id: str) -> str:
-        return self.client.get_run(run_id).info.artifact_uri
-
-    def download_artifact(self, run_id: str, path: str, dst: str | Path) -> Path:
-        return Path(self.client.download_artifacts(run_id, path, str(dst)))
-
     # -- registry -------------------------------------------------------------------------------
     def _info(self, mv: Any) -> VersionInfo:
         return VersionInfo(name=mv.name, version=int(mv.version), run_id=mv.run_id, source=mv.source,

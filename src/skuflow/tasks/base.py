@@ -29,9 +29,6 @@ class Predictions:
     confidences: list[float]
     top_k: list[list[tuple[str, float]]]
 
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"prediction": self.labels, "confidence": self.confidences})
-
 
 def predict_proba(model: Any, X: Table) -> np.ndarray:
     """``model.predict_proba(X)``, walking a pipeline's steps directly.
