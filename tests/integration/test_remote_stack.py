@@ -135,3 +135,23 @@ def test_train_register_promote_serve_predict_on_real_servers(mlflow_server, pos
         rows = conn.execute(text("SELECT task, model_version, prediction FROM predictions")).all()
     engine.dispose()
     assert rows and rows[0][0] == "category" and rows[0][1] == 1
+
+
+def test_batch_reads_and_writes_s3(trained_home, s3, tmp_path, monkeypatch):
+    # the same fsspec code a user points at AWS or MinIO, here at an S3-compatible server on 127.0.0.1
+    from skuflow.batch.score import run_batch
+    from skuflow.data.ingest import read_table, write_table
+
+    url, client = s3
+    client.create_bucket(Bucket="catalogue")
+    for key, value in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    s, result = trained_home
+    frame = generate_catalogue(1200, seed=31)
+    write_table(frame, "s3://catalogue/in/catalogue.parquet")
+    res = run_batch("category", "s3://catalogue/in/catalogue.parquet", "s3://catalogue/scored", s, n_workers=2,
+                    partition_rows=500, log_to_mlflow=False)
+    assert res.rows == 1200 and res.model_version == result.version
+    scored = read_table("s3://catalogue/scored")
+    assert len(scored) == 1200 and scored["id"].is_unique

@@ -126,6 +126,9 @@ FORKSERVER_PRELOAD = ["distributed", "numpy", "pandas", "pyarrow", "scipy.sparse
                       "skuflow.tasks.category"]
 
 
+PASSED_ENV_PREFIXES = ("AWS_", "FSSPEC_", "GOOGLE_", "AZURE_", "SKUFLOW_")
+
+
 def _client(scheduler: str | None, n_workers: int | None):
     import dask
     from distributed import Client, LocalCluster
@@ -137,8 +140,10 @@ def _client(scheduler: str | None, n_workers: int | None):
 
         # the fork server is a fresh single-threaded process, so forking from it is safe (unlike "fork")
         get_mp_context().set_forkserver_preload(FORKSERVER_PRELOAD)
+        # workers fork from a server that may predate this job: hand them the storage settings explicitly
+        env = {k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV_PREFIXES)}
         cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.WARNING)
+                               dashboard_address=None, silence_logs=logging.WARNING, env=env)
     return Client(cluster), cluster
 
 
