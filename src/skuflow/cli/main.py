@@ -245,8 +245,8 @@ def drift_report(
     as_json: JsonOpt = False,
 ) -> None:
     """Write an HTML drift report for the champion's latest predictions and log it to MLflow."""
-    from skuflow.flows.retrain import window_drift
-    from skuflow.monitoring.prediction_log import PredictionLog, decode_features
+    from skuflow.flows.retrain import latest_window, window_drift
+    from skuflow.monitoring.prediction_log import PredictionLog
     from skuflow.monitoring.profile import Profile
     from skuflow.monitoring.report import render_html
     from skuflow.tasks.base import get_task
@@ -263,12 +263,10 @@ def drift_report(
             raise ModelNotFoundError(f"{champ.name} v{champ.version} has no reference profile")
         profile = Profile.from_dict(raw)
         plog = PredictionLog(str(s.prediction_log_url))
-        report = window_drift(t, plog, profile, champ.version, window)
-        frame = plog.window(t.name, last=window, model_version=champ.version)
+        latest = latest_window(t, plog, champ.version, window)
         plog.close()
-        features = t.monitored_features(decode_features(frame) if not frame.empty else [])
-        page = render_html(report, profile, features, frame.get("prediction", []).tolist() if not frame.empty
-                           else [], frame["confidence"].tolist() if not frame.empty else [])
+        report = window_drift(t, plog, profile, champ.version, window, latest=latest)
+        page = render_html(report, profile, latest.features, latest.predictions, latest.confidences)
         out.write_text(page)
         with store.run(t.name, run_name=f"drift-{champ.name}-v{champ.version}") as run:
             run.set_tags({"skuflow.kind": "drift", "model_version": champ.version})

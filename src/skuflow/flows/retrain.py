@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from skuflow.monitoring.drift import DriftPolicy, DriftReport, detect_drift
 from skuflow.monitoring.prediction_log import PredictionLog, decode_features
 from skuflow.monitoring.profile import Profile
@@ -28,15 +30,28 @@ from skuflow.tasks.base import Task
 log = logging.getLogger("skuflow.retrain")
 
 
-def window_drift(task: Task, plog: PredictionLog, profile: Profile, version: int, window: int,
-                 policy: DriftPolicy | None = None) -> DriftReport:
-    """Drift of the latest ``window`` online predictions of the served version against its profile."""
+@dataclass
+class Window:
+    """The latest online predictions of one served version, as drift reads them."""
+
+    features: pd.DataFrame
+    predictions: list[str]
+    confidences: list[float]
+
+
+def latest_window(task: Task, plog: PredictionLog, version: int, window: int) -> Window:
     frame = plog.window(task.name, last=window, model_version=version)
-    records = decode_features(frame) if not frame.empty else []
-    features = task.monitored_features(records)
-    preds = frame["prediction"].tolist() if not frame.empty else []
-    confs = frame["confidence"].astype(float).tolist() if not frame.empty else []
-    return detect_drift(profile, features, preds, confs, policy, model_version=version)
+    if frame.empty:
+        return Window(task.monitored_features([]), [], [])
+    return Window(task.monitored_features(decode_features(frame)), frame["prediction"].tolist(),
+                  frame["confidence"].astype(float).tolist())
+
+
+def window_drift(task: Task, plog: PredictionLog, profile: Profile, version: int, window: int,
+                 policy: DriftPolicy | None = None, latest: Window | None = None) -> DriftReport:
+    """Drift of the latest ``window`` online predictions of the served version against its profile."""
+    w = latest or latest_window(task, plog, version, window)
+    return detect_drift(profile, w.features, w.predictions, w.confidences, policy, model_version=version)
 
 
 @dataclass

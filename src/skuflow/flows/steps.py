@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from skuflow.data.ingest import SYNTHETIC_PREFIX, read_table, write_table
-from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import get_task
 from skuflow.training.config import load_config
@@ -70,15 +69,13 @@ def check_and_register(task: str, dataset_path: str, config_path: str | None, ca
                        settings: Settings) -> dict[str, Any]:
     """The champion gate for a candidate; returns the decision and the champion before and after."""
     t = get_task(task)
-    store = RegistryStore(settings)
-    before = store.champion(candidate["model_name"])
     cand = Candidate(candidate["run_id"], candidate["model_name"], int(candidate["version"]),
                      candidate["metrics"], candidate["rows"])
     prepared = load_dataset(dataset_path)
     decision = check_and_promote(t, cand, prepared, load_config(config_path), settings)
     result = result_of(cand, decision, prepared, settings, 0.0)
     return {"decision": decision.to_dict(), "promoted": decision.promoted,
-            "champion_before": before.version if before else None, "champion_after": result.champion_version}
+            "champion_before": decision.champion_version, "champion_after": result.champion_version}
 
 
 def pipeline_summary(task: str, data: dict[str, Any], version: dict[str, Any], candidate: dict[str, Any],

@@ -222,6 +222,9 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     app.add_middleware(MetricsAndLimits, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
     known = task_names()
+    # built once, not per request; an unknown invocations task answers 404 before it is needed
+    invocation_records: Any = (TypeAdapter(list[get_task(settings.invocations_task).record_model])  # type: ignore[arg-type,misc]
+                               if settings.invocations_task in known else None)
 
     @app.get("/health", tags=["probes"])
     @app.get("/livez", include_in_schema=False)
@@ -261,14 +264,14 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     async def invocations(request: Request) -> Response:
         """MLflow scoring-server protocol, answered by the ``invocations_task`` champion."""
         started = time.perf_counter()
-        task = get_task(settings.invocations_task)
+        task = get_task(settings.invocations_task)  # unknown task -> 404, per request
         records = parse_invocation(await request.body(), request.headers.get("content-type", ""))
         if len(records) > settings.max_batch_rows:
             raise PayloadTooLargeError(f"{len(records)} rows exceed the cap of {settings.max_batch_rows}")
         if not records:
             raise InvalidInputError("body: no rows")
         try:
-            rows = [r.model_dump() for r in _records_adapter(task).validate_python(records)]
+            rows = [r.model_dump() for r in invocation_records.validate_python(records)]
         except ValidationError as exc:
             raise invalid_input_from(exc) from exc
         loaded = holder.get(task.name)
@@ -286,14 +289,4 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
             raise TaskNotFoundError(task, known)
         raise NotFoundError(f"Route '/v1/{task}/{action}' not found")
 
-    app.state.started_at = time.time()
     return app
-
-
-_ADAPTERS: dict[str, TypeAdapter] = {}
-
-
-def _records_adapter(task: Task) -> TypeAdapter:
-    if task.name not in _ADAPTERS:
-        _ADAPTERS[task.name] = TypeAdapter(list[task.record_model])  # type: ignore[name-defined]
-    return _ADAPTERS[task.name]
