@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.skuflow-installed
-EXTRAS ?= dev,s3,postgres,flows,batch
+EXTRAS ?= dev,s3,postgres,flows,batch,image
 
 # no telemetry, no hub downloads, no analytics: the platform never phones home
 export MLFLOW_DISABLE_TELEMETRY := true

@@ -64,3 +64,36 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "shared_data" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """An S3-compatible server (moto_server) on 127.0.0.1 and a boto3 client for it."""
+    import subprocess
+    import sys
+
+    from tests.helpers import free_port, wait_http
+
+    port = free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url, proc=proc)
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test",
+                          region_name="us-east-1")
+    client.create_bucket(Bucket="mlflow")
+    yield url, client
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture
+def s3_env(s3, monkeypatch):
+    """Point fsspec/s3fs and boto3 at the test S3 server, as a user would point them at AWS or MinIO."""
+    url, client = s3
+    for key, value in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    return url, client

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     port: int = 8000
     max_batch_rows: int = Field(default=1000, gt=0)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    max_image_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    max_batch_images: int = Field(default=32, gt=0)
     invocations_task: str = "category"
     warmup: bool = True
 

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,7 @@ from skuflow.serving.app import create_app
 from skuflow.settings import Settings
 from skuflow.training.train import train
 from tests.conftest import FAST_LGBM
-from tests.helpers import free_port, running_server
+from tests.helpers import free_port, running_server, wait_http
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None) if Path("/usr/lib/postgresql").exists() \
     else None
@@ -34,20 +33,6 @@ pytestmark = [
 def _as_postgres(cmd: list[str]) -> list[str]:
     # the server refuses to run as root; the Debian package creates a postgres user for it
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-def _wait_http(url: str, timeout: float = 90, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server for {url} exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(url)
 
 
 @pytest.fixture(scope="module")
@@ -70,23 +55,6 @@ def postgres():
 
 
 @pytest.fixture(scope="module")
-def s3():
-    port = free_port()
-    proc = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    _wait_http(url, proc=proc)
-    import boto3
-
-    client = boto3.client("s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test",
-                          region_name="us-east-1")
-    client.create_bucket(Bucket="mlflow")
-    yield url, client
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
 def mlflow_server(postgres, s3, tmp_path_factory):
     s3_url, _ = s3
     port = free_port()
@@ -98,7 +66,7 @@ def mlflow_server(postgres, s3, tmp_path_factory):
                              "--serve-artifacts", "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(url + "/health", timeout=120, proc=proc)
+        wait_http(url + "/health", timeout=120, proc=proc)
         yield url
     finally:
         proc.terminate()
@@ -137,16 +105,13 @@ def test_train_register_promote_serve_predict_on_real_servers(mlflow_server, pos
     assert rows and rows[0][0] == "category" and rows[0][1] == 1
 
 
-def test_batch_reads_and_writes_s3(trained_home, s3, tmp_path, monkeypatch):
+def test_batch_reads_and_writes_s3(trained_home, s3_env, tmp_path):
     # the same fsspec code a user points at AWS or MinIO, here at an S3-compatible server on 127.0.0.1
     from skuflow.batch.score import run_batch
     from skuflow.data.ingest import read_table, write_table
 
-    url, client = s3
+    url, client = s3_env
     client.create_bucket(Bucket="catalogue")
-    for key, value in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
     s, result = trained_home
     frame = generate_catalogue(1200, seed=31)
     write_table(frame, "s3://catalogue/in/catalogue.parquet")

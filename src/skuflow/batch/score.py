@@ -101,13 +101,14 @@ def _done_parts(fs: fsspec.AbstractFileSystem, root: str) -> set[int]:
     return done
 
 
-def _manifest(fs: fsspec.AbstractFileSystem, root: str, job: dict[str, Any], overwrite: bool) -> dict[str, Any]:
+def _manifest(fs: fsspec.AbstractFileSystem, root: str, job: dict[str, Any], overwrite: bool,
+              same_keys: tuple[str, ...] = ("task", "input", "partition_rows", "key", "partitions")) -> dict[str, Any]:
     """The job an output folder belongs to. A rerun must be the same job; its model version is reused."""
     path = f"{root}/{MANIFEST}"
     if fs.exists(path) and not overwrite:
         with fs.open(path, "r") as fh:
             existing = json.load(fh)
-        same = all(existing.get(k) == job[k] for k in ("task", "input", "partition_rows", "key", "partitions"))
+        same = all(existing.get(k) == job[k] for k in same_keys)
         if not same:
             raise ConfigError(f"Output {root} holds a different batch job ({existing.get('input')}); "
                               "choose another output or pass --overwrite")
@@ -170,6 +171,32 @@ class _BackgroundCluster:
         self._pool.shutdown(wait=True)
 
 
+def dispatch(client: Any, model: Any, items: list[Any], fn: Callable[..., dict[str, Any]],
+             args: Callable[[Any, Any], tuple], on_done: Callable[[int], None]) -> list[dict[str, Any]]:
+    """Run ``fn(*args(item, model_ref))`` for every item on the cluster, a bounded number at a time;
+    returns each call's counts in completion order."""
+    from distributed import as_completed
+
+    # the client ships the model to every worker once: workers need no registry access and no
+    # MLflow import, and every partition on a worker shares the one deserialised copy
+    model_ref = client.scatter(model, broadcast=True, hash=False)
+    width = max(2, 2 * len(client.scheduler_info().get("workers", {})))  # bounded in-flight work
+    pending = iter(items)
+    stats: list[dict[str, Any]] = []
+
+    def submit(item: Any) -> Any:
+        return client.submit(fn, *args(item, model_ref), pure=False, retries=1)
+
+    running = as_completed([submit(p) for p in islice(pending, width)])
+    for fut in running:
+        stats.append(fut.result())
+        nxt = next(pending, None)
+        if nxt is not None:
+            running.add(submit(nxt))
+        on_done(len(stats))
+    return stats
+
+
 def run_batch(task_name: str, input_url: str, output_url: str, settings: Settings, *,
               scheduler: str | None = None, n_workers: int | None = None, key: str = "id",
               partition_rows: int = DEFAULT_PARTITION_ROWS, overwrite: bool = False,
@@ -179,6 +206,11 @@ def run_batch(task_name: str, input_url: str, output_url: str, settings: Setting
     task = get_task(task_name)
     cluster = _BackgroundCluster(scheduler, n_workers)
     try:
+        if task.input_kind == "image":
+            from skuflow.batch.images import run_image_batch
+
+            return run_image_batch(task, input_url, output_url, settings, overwrite, on_progress, log_to_mlflow,
+                                   started, cluster)
         return _run(task, input_url, output_url, settings, key, partition_rows, overwrite, on_progress,
                     log_to_mlflow, started, cluster)
     finally:
@@ -210,28 +242,11 @@ def _run(task: Any, input_url: str, output_url: str, settings: Settings, key: st
     todo = [p for p in parts if p.index not in done]
     stats: list[dict[str, Any]] = []
     if todo:
-        from distributed import as_completed
-
         model = store.load_model(name, version)  # while the cluster starts
-        client = cluster.client()
-        # the client ships the model to every worker once: workers need no registry access and no
-        # MLflow import, and every partition on a worker shares the one deserialised copy
-        model_ref = client.scatter(model, broadcast=True, hash=False)
-        width = max(2, 2 * len(client.scheduler_info().get("workers", {})))  # bounded in-flight work
-        pending = iter(todo)
-
-        def submit(p: Partition):
-            return client.submit(score_partition, p, task.name, model_ref, name, version, output_url,
-                                 key, manifest["started_at"], read_cols, pure=False, retries=1)
-
-        running = as_completed([submit(p) for p in islice(pending, width)])
-        for fut in running:
-            stats.append(fut.result())
-            nxt = next(pending, None)
-            if nxt is not None:
-                running.add(submit(nxt))
-            if on_progress:
-                on_progress(len(done) + len(stats), len(parts))
+        stats = dispatch(cluster.client(), model, todo, score_partition,
+                         lambda p, ref: (p, task.name, ref, name, version, output_url, key, manifest["started_at"],
+                                         read_cols),
+                         lambda n: on_progress(len(done) + n, len(parts)) if on_progress else None)
 
     seconds = time.perf_counter() - started
     counts: Counter[str] = Counter()

@@ -92,6 +92,32 @@ def data_generate(
     emit({"rows": len(frame), "out": out, "dataset_digest": dataset_digest(frame)}, as_json)
 
 
+@data_app.command("ingest")
+def data_ingest(
+    source: Annotated[str, typer.Argument(help="Folder to copy: local path or URL (s3://bucket/prefix)")],
+    dest: Annotated[str, typer.Argument(help="Destination folder: local path or URL")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy an image folder to or from a bucket; every file is checksummed and verified after copying."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from skuflow.data.transfer import copy_tree
+
+    try:
+        with Progress("[bold]ingest", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err_console) as progress:
+            bar = progress.add_task("files", total=None)
+            report = copy_tree(source, dest, on_file=lambda n, total: progress.update(bar, completed=n, total=total))
+    except SkuflowError as exc:
+        fail(exc, as_json)
+
+    def human(r: dict) -> None:
+        out_console.print(f"{r['files']:,} files ({r['bytes'] / 1e6:,.1f} MB) in {r['seconds']:.1f}s: "
+                          f"{r['copied']:,} copied and verified, {r['skipped']:,} already there -> {r['destination']}")
+
+    emit(report.to_dict(), as_json, human)
+
+
 def _store():
     from skuflow.registry.store import RegistryStore
 

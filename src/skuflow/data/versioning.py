@@ -13,6 +13,11 @@ def dataset_digest(frame: pd.DataFrame) -> str:
     cols = sorted(frame.columns)
     h.update("\x1f".join(map(str, cols)).encode())
     if len(frame):
-        row_hashes = pd.util.hash_pandas_object(frame[cols].astype(str), index=False)
+        view = frame[cols].copy()
+        for c in cols:  # binary columns (images) are hashed by content, not by their repr
+            if view[c].dtype == object and len(view) and isinstance(view[c].iloc[0], bytes | bytearray):
+                view[c] = [hashlib.sha1(v).hexdigest() if isinstance(v, bytes | bytearray) else str(v)
+                           for v in view[c]]
+        row_hashes = pd.util.hash_pandas_object(view.astype(str), index=False)
         h.update(row_hashes.to_numpy().tobytes())
     return h.hexdigest()[:16]

@@ -34,8 +34,10 @@ from skuflow.serving.invocations import parse_invocation
 from skuflow.serving.middleware import MetricsAndLimits
 from skuflow.serving.runtime import ModelHolder
 from skuflow.serving.scoring import Scorer, new_request_id
+from skuflow.serving.uploads import ImageBatch, read_images
 from skuflow.settings import Settings, get_settings
 from skuflow.tasks.base import Task, get_task, task_names
+from skuflow.tasks.images import ImageRecord
 
 log = logging.getLogger("skuflow.serving")
 
@@ -71,6 +73,14 @@ class FeedbackIn(BaseModel):
 def _body_schema(model: type[BaseModel]) -> dict:
     """OpenAPI request body for a route that parses its own JSON."""
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+def _image_body_schema(field: str, json_model: type[BaseModel]) -> dict:
+    files = ({"type": "array", "items": {"type": "string", "format": "binary"}} if field == "files"
+             else {"type": "string", "format": "binary"})
+    return {"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "properties": {field: files}, "required": [field]}},
+        "application/json": {"schema": json_model.model_json_schema()}}}}
 
 
 def _parse(model: type[BaseModel], body: bytes) -> Any:
@@ -119,11 +129,39 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, scorer: Scor
         loaded = holder.get(name)
         return json_response(loaded.info(), version=loaded.version)
 
-    app.add_api_route(f"/v1/{name}/predict", predict, methods=["POST"], response_model=PredictionOut,
-                      tags=[name], summary=f"Predict one {name} record", openapi_extra=_body_schema(Record))
-    app.add_api_route(f"/v1/{name}/predict/batch", predict_batch, methods=["POST"], tags=[name],
-                      summary=f"Predict up to {settings.max_batch_rows} {name} records",
-                      openapi_extra=_body_schema(Batch))
+    async def predict_image(request: Request, top_k: int = Query(3, ge=1, le=50)) -> Response:
+        started = time.perf_counter()
+        images = await read_images(request, False, 1, settings.max_image_bytes)
+        loaded = holder.get(name)
+        rid = _request_id(request)
+        # decoding and a network forward pass take milliseconds: off the event loop
+        body = (await run_in_threadpool(scorer.score, task, loaded, [{"image": images[0]}], top_k, rid,
+                                        started))[0]
+        return json_response(body, version=loaded.version, request_id=rid)
+
+    async def predict_image_batch(request: Request, top_k: int = Query(3, ge=1, le=50)) -> Response:
+        started = time.perf_counter()
+        images = await read_images(request, True, settings.max_batch_images, settings.max_image_bytes)
+        loaded = holder.get(name)
+        rid = _request_id(request)
+        bodies = await run_in_threadpool(scorer.score, task, loaded, [{"image": b} for b in images], top_k,
+                                         rid, started)
+        return json_response({"predictions": bodies, "model": loaded.name, "version": loaded.version},
+                             version=loaded.version, request_id=rid)
+
+    if task.input_kind == "image":
+        app.add_api_route(f"/v1/{name}/predict", predict_image, methods=["POST"], response_model=PredictionOut,
+                          tags=[name], summary=f"Predict one {name} image (multipart 'file' or JSON base64)",
+                          openapi_extra=_image_body_schema("file", ImageRecord))
+        app.add_api_route(f"/v1/{name}/predict/batch", predict_image_batch, methods=["POST"], tags=[name],
+                          summary=f"Predict up to {settings.max_batch_images} {name} images",
+                          openapi_extra=_image_body_schema("files", ImageBatch))
+    else:
+        app.add_api_route(f"/v1/{name}/predict", predict, methods=["POST"], response_model=PredictionOut,
+                          tags=[name], summary=f"Predict one {name} record", openapi_extra=_body_schema(Record))
+        app.add_api_route(f"/v1/{name}/predict/batch", predict_batch, methods=["POST"], tags=[name],
+                          summary=f"Predict up to {settings.max_batch_rows} {name} records",
+                          openapi_extra=_body_schema(Batch))
     app.add_api_route(f"/v1/{name}/info", info, methods=["GET"], tags=[name])
 
     async def feedback(request: Request) -> Response:

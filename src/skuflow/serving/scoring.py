@@ -30,7 +30,7 @@ class Scorer:
         if self.plog is not None:
             latency_ms = (time.perf_counter() - started) * 1000.0
             for rid, rec, label, conf in zip(ids, records, preds.labels, preds.confidences, strict=True):
-                self.plog.record(rid, task.name, loaded.version, rec, label, conf, latency_ms)
+                self.plog.record(rid, task.name, loaded.version, task.log_record(rec), label, conf, latency_ms)
         return [{"prediction": label, "confidence": conf,
                  "top_k": [{"label": lab, "probability": p} for lab, p in top],
                  "model": loaded.name, "version": loaded.version, "request_id": rid}

@@ -46,8 +46,12 @@ def predict_proba(model: Any, X: Table) -> np.ndarray:
 
 def predict_classes(model: Any, X: Table, top_k: int = 3) -> Predictions:
     """Score rows with a fitted classifier pipeline. Online, batch and evaluation all call this."""
-    proba = predict_proba(model, X)
-    classes = [str(c) for c in model.classes_]  # python strings: numpy str scalars are slow to build
+    return predictions_from_proba(predict_proba(model, X), model.classes_, top_k)
+
+
+def predictions_from_proba(proba: np.ndarray, model_classes: Any, top_k: int = 3) -> Predictions:
+    """Labels, confidences and top-k from a probability matrix whose columns follow ``model_classes``."""
+    classes = [str(c) for c in model_classes]  # python strings: numpy str scalars are slow to build
     best = proba.argmax(axis=1)
     k = min(top_k, proba.shape[1])
     order = np.argsort(-proba, axis=1)[:, :k].tolist()
@@ -68,6 +72,11 @@ class Task(ABC):
     primary_metric: ClassVar[str]
     record_model: ClassVar[type[BaseModel]]
     description: ClassVar[str] = ""
+    # "record": JSON fields in, "image": one image per row (multipart upload or base64 online)
+    input_kind: ClassVar[str] = "record"
+    default_kind: ClassVar[str] = ""  # the model family used when the config names none
+    # distributions the logged model needs besides the core ones (pinned at their installed versions)
+    pip_requirements: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
@@ -93,6 +102,22 @@ class Task(ABC):
     def predict(self, model: Any, X: Table, top_k: int = 3) -> Predictions:
         return predict_classes(model, X, top_k=top_k)
 
+    def read(self, source: str) -> pd.DataFrame:
+        """Training rows from a path or URL (tables by default; image tasks read image folders)."""
+        from skuflow.data.ingest import read_table
+
+        return read_table(source)
+
+    def validate(self, frame: pd.DataFrame, where: str = "data") -> tuple[pd.DataFrame, Any]:
+        """Valid rows and a ``ValidationReport`` counting every rejected row by reason."""
+        from skuflow.data.schema import validate_records
+
+        return validate_records(frame, self.required_fields, label=self.label, where=where)
+
+    def log_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """What the prediction log keeps of an input (image tasks keep statistics, not pixels)."""
+        return record
+
     def input_columns(self) -> list[str]:
         return list(self.record_model.model_fields)
 
@@ -109,8 +134,11 @@ def register_task(name: str, factory: Callable[[], Task]) -> None:
 def _load_builtin_and_plugins() -> None:
     if "category" not in _REGISTRY:
         from skuflow.tasks.category import CategoryTask
+        from skuflow.tasks.images import EngagementTask, ReturnsTask
 
         register_task("category", CategoryTask)
+        register_task("returns", ReturnsTask)
+        register_task("engagement", EngagementTask)
     for ep in entry_points(group="skuflow.tasks"):
         if ep.name not in _REGISTRY:
             register_task(ep.name, ep.load())

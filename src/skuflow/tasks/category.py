@@ -63,6 +63,7 @@ class CategoryTask(ClassificationTask):
     label: ClassVar[str] = "category"
     required_fields: ClassVar[tuple[str, ...]] = ("title",)
     primary_metric: ClassVar[str] = "macro_f1"
+    default_kind: ClassVar[str] = "lightgbm"
     record_model: ClassVar[type[BaseModel]] = ProductRecord
     description: ClassVar[str] = "Product main category from title, description, brand, seller and price."
     monitor_numeric: ClassVar[tuple[str, ...]] = ("price", "title_words", "description_words")
@@ -76,7 +77,7 @@ class CategoryTask(ClassificationTask):
                              "seller_id": [None if v is None else str(v) for v in column(X, "seller_id")]})
 
     def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
-        kind = model_config.get("kind", "lightgbm")
+        kind = model_config.get("kind") or self.default_kind
         params = dict(model_config.get("params") or {})
         features = ProductFeaturizer(**{**_FEATURE_DEFAULTS.get(kind, {}), **feature_config})
         clf = _classifier(kind, params)

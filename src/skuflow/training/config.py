@@ -17,14 +17,16 @@ class DataConfig(BaseModel):
 
 
 class SplitConfig(BaseModel):
-    strategy: Literal["random", "group"] = "random"
+    # auto: the data's own test split when it has a `split` column naming one (image folders,
+    # Fashion-MNIST), a random stratified split otherwise
+    strategy: Literal["auto", "random", "group", "predefined"] = "auto"
     group_key: str | None = None
     test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
     seed: int = 42
 
 
 class ModelConfig(BaseModel):
-    kind: str = "lightgbm"
+    kind: str | None = Field(default=None, description="model family; default: the task's own")
     params: dict[str, Any] = Field(default_factory=dict)
     smote_k: int = 5
 

@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from skuflow.data.ingest import apply_mapping, read_table
-from skuflow.data.schema import ValidationReport, validate_records
+from skuflow.data.schema import ValidationReport
 from skuflow.data.versioning import dataset_digest
 from skuflow.errors import ConfigError, DataError, MissingColumnError
 from skuflow.monitoring.profile import Profile, build_profile
@@ -49,7 +49,16 @@ class TrainResult:
 
 
 def split_frame(frame: pd.DataFrame, label: str, cfg: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Random stratified split, or grouped so that no group sits on both sides."""
+    """The data's own test split, a random stratified split, or grouped so no group sits on both sides.
+
+    With a predefined split, every row not marked ``test`` trains (``validation`` rows travel with the
+    training rows; models that use a validation set pick them out by the ``split`` column)."""
+    has_test = "split" in frame.columns and bool((frame["split"] == "test").any())
+    if cfg.strategy == "predefined" or (cfg.strategy == "auto" and has_test):
+        if not has_test:
+            raise ConfigError("split.strategy 'predefined' needs a 'split' column with 'test' rows")
+        test = (frame["split"] == "test").to_numpy()
+        return frame[~test].reset_index(drop=True), frame[test].reset_index(drop=True)
     if cfg.strategy == "group":
         if not cfg.group_key:
             raise ConfigError("split.strategy 'group' needs split.group_key")
@@ -88,9 +97,9 @@ class Candidate:
 def prepare_frame(task: Task, data: str | pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, Any, str]:
     """Read, map, validate and dedupe; returns the clean frame, its validation report and source name."""
     source = data if isinstance(data, str) else "dataframe"
-    raw = read_table(data) if isinstance(data, str) else data
+    raw = task.read(data) if isinstance(data, str) else data
     mapped = apply_mapping(raw, config.data.columns)
-    clean, report = validate_records(mapped, task.required_fields, label=task.label, where=str(source))
+    clean, report = task.validate(mapped, where=str(source))
     if config.data.dedupe:
         before = len(clean)
         clean = clean.drop_duplicates(subset=config.data.dedupe).reset_index(drop=True)
@@ -127,10 +136,10 @@ def load_dataset(path: str) -> PreparedData:
     return PreparedData(frame, report, path, dataset_digest(frame))
 
 
-def _requirements() -> list[str]:
+def _requirements(task: Task) -> list[str]:
     reqs = []
     for dist in ("mlflow", "scikit-learn", "lightgbm", "imbalanced-learn", "pandas", "numpy", "scipy",
-                 "cloudpickle"):
+                 "cloudpickle", *task.pip_requirements):
         try:
             reqs.append(f"{dist}=={version(dist)}")
         except PackageNotFoundError:
@@ -155,7 +164,8 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
     store = RegistryStore(settings)
     with store.run(task.name, run_name=f"{model_name}-{digest[:8]}") as run:
         run.set_tags({"skuflow.task": task.name, "dataset_digest": digest, "source": source})
-        run.log_params({"model.kind": config.model.kind, "model.params": config.model.params,
+        kind = config.model.kind or task.default_kind
+        run.log_params({"model.kind": kind, "model.params": config.model.params,
                         "features": config.features, "split": config.split.model_dump(),
                         "rows.train": len(train_df), "rows.test": len(test_df),
                         "validation.rejected": report.rows_rejected})
@@ -163,7 +173,7 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         run.log_dataset(test_df, dataset_digest(test_df), source, f"{task.name}-eval", task.label, "evaluation")
         run.log_artifacts({"validation_report.json": report.to_dict() | {"examples": report.rejected_examples}})
 
-        step(f"fit {config.model.kind} on {len(train_df):,} rows")
+        step(f"fit {kind} on {len(train_df):,} rows")
         model = task.build_model(config.model.model_dump(), config.features)
         t_fit = time.perf_counter()
         model.fit(train_df, train_df[task.label].astype(str).to_numpy())
@@ -173,13 +183,15 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         metrics, artifacts = task.evaluate(model, test_df)
         metrics["fit_seconds"] = fit_seconds
         run.log_metrics(metrics)
+        for row in getattr(model, "history_", []):  # per-epoch curves of networks, as MLflow steps
+            run.log_metrics({f"epoch.{k}": v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
         run.log_artifacts(artifacts)
         # what the model saw and said on held-out rows: the reference drift is measured against
         run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, model, test_df).to_dict()})
 
         step("register")
         example = pd.DataFrame(task.example_records(2))
-        version_no = run.log_sklearn_model(model, model_name, example, _requirements())
+        version_no = run.log_sklearn_model(model, model_name, example, _requirements(task))
         store.set_version_tags(model_name, version_no, {
             "dataset_digest": digest, "skuflow.task": task.name, "skuflow.config": config.model_dump_json(),
             **{f"metric.{k}": v for k, v in metrics.items() if not k.startswith("f1.")},

@@ -1,0 +1,214 @@
+"""Image tasks through the platform: train on real images, register, serve over HTTP (multipart and
+base64), score a folder in batch on a Dask local cluster, read from an S3-compatible server."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from skuflow.images.sources import FASHION_MNIST_DIR, read_images
+from skuflow.registry.store import RegistryStore
+from skuflow.serving.app import create_app
+from skuflow.training.config import TrainConfig
+from skuflow.training.train import train
+from tests.conftest import SHARED_DATA, make_settings
+from tests.unit.test_image_decode import bomb_png
+
+pytest.importorskip("torch", reason="image tasks need the [image] extra")
+needs_fmnist = pytest.mark.skipif(not os.path.exists(FASHION_MNIST_DIR),
+                                  reason="Debian's dataset-fashion-mnist is not installed (make test installs it)")
+FAST_CNN = TrainConfig.model_validate(
+    {"model": {"kind": "cnn", "params": {"epochs": 3, "width": 16, "batch_size": 32}}})
+
+
+@pytest.fixture(scope="module")
+def fmnist() -> pd.DataFrame:
+    if not os.path.exists(FASHION_MNIST_DIR):
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    return read_images("fashion-mnist:400")
+
+
+@pytest.fixture(scope="module")
+def returns_home(tmp_path_factory, fmnist):
+    settings = make_settings(tmp_path_factory.mktemp("returns") / "home", reload_interval=0.0)
+    result = train("returns", "fashion-mnist:400", FAST_CNN, settings)
+    return settings, result
+
+
+def _write_folder(frame: pd.DataFrame, root: Path) -> list[Path]:
+    paths = []
+    for i, (img, label) in enumerate(zip(frame["image"], frame["label"], strict=True)):
+        p = root / label / f"{i:04d}.png"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(img)
+        paths.append(p)
+    return paths
+
+
+@needs_fmnist
+def test_training_logs_curves_confusion_and_mistakes(returns_home):
+    settings, result = returns_home
+    assert result.promoted and result.version == 1
+    assert result.rows == {"train": 400, "test": 400}  # Fashion-MNIST's own split, not a random one
+    assert result.metrics["accuracy"] > 0.4  # ten classes: chance is 0.1
+    store = RegistryStore(settings)
+    artifacts = {a.path for a in store.client.list_artifacts(result.run_id)}
+    assert {"learning_curves.png", "misclassified.png", "confusion_matrix.png"} <= artifacts
+    curve = store.client.get_metric_history(result.run_id, "epoch.train_loss")
+    assert [m.step for m in curve] == [1, 2, 3]
+
+
+@needs_fmnist
+def test_api_predicts_uploads_and_base64_and_refuses_bad_images(returns_home, fmnist):
+    settings, _ = returns_home
+    settings = settings.model_copy(update={"max_image_bytes": 50_000})
+    img = fmnist["image"].iloc[-1]
+    with TestClient(create_app(settings)) as client:
+        for _ in range(100):
+            if client.get("/ready").status_code == 200:
+                break
+            __import__("time").sleep(0.1)
+        up = client.post("/v1/returns/predict", files={"file": ("item.png", img, "image/png")})
+        assert up.status_code == 200, up.text
+        body = up.json()
+        assert body["version"] == 1 and len(body["top_k"]) == 3 and up.headers["x-model-version"] == "1"
+        b64 = client.post("/v1/returns/predict", json={"image_base64": base64.b64encode(img).decode()}).json()
+        assert (b64["prediction"], b64["confidence"]) == (body["prediction"], body["confidence"])
+
+        many = client.post("/v1/returns/predict/batch",
+                           files=[("files", (f"{i}.png", fmnist["image"].iloc[i], "image/png")) for i in range(3)])
+        assert many.status_code == 200 and len(many.json()["predictions"]) == 3
+
+        def err(resp):
+            return resp.status_code, resp.json()["error_code"], resp.json()["message"]
+
+        status, code, msg = err(client.post("/v1/returns/predict", files={"file": ("x.txt", b"hello", "text/plain")}))
+        assert (status, code) == (415, "unsupported_media_type") and "not a supported image" in msg
+        status, code, msg = err(client.post("/v1/returns/predict", files={"file": ("x.png", img[:50], "image/png")}))
+        assert status == 422 and "corrupt or truncated" in msg
+        status, code, msg = err(client.post("/v1/returns/predict", files={"file": ("b.png", bomb_png(), "image/png")}))
+        assert status == 413 and "decompression-bomb" in msg
+        noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8))
+        buf = io.BytesIO()
+        noise.save(buf, format="PNG")
+        big = {"file": ("n.png", buf.getvalue(), "image/png")}
+        status, code, msg = err(client.post("/v1/returns/predict", files=big))
+        assert status == 413 and "image cap" in msg
+        status, code, msg = err(client.post("/v1/returns/predict", files={"photo": ("x.png", img, "image/png")}))
+        assert status == 422 and "file" in msg
+        status, code, msg = err(client.post("/v1/returns/predict", json={"image": "x"}))
+        assert status == 422 and "image_base64" in msg
+        status, _, msg = err(client.post("/v1/returns/predict", content=img, headers={"content-type": "image/png"}))
+        assert status == 415 and "multipart/form-data" in msg
+        status, _, msg = err(client.post("/v1/returns/predict/batch", files=[
+            ("files", ("a.png", img, "image/png")), ("files", ("b.png", b"GIF89a-broken", "image/gif"))]))
+        assert status == 415 and msg.startswith("images[1]:")
+        # the prediction log keeps image statistics and a hash, never the pixels
+        from skuflow.monitoring.prediction_log import decode_features
+
+        client.app.state.scorer.plog.flush()
+        logged = decode_features(client.app.state.scorer.plog.window("returns", 10))
+        assert len(logged) >= 5 and {"sha256", "brightness", "width"} <= set(logged[0])
+        assert "image" not in logged[0]
+
+
+@needs_fmnist
+def test_batch_matches_online_and_resumes(returns_home, fmnist, tmp_path):
+    from skuflow.batch.score import run_batch
+
+    settings, result = returns_home
+    folder = tmp_path / "returned"
+    paths = _write_folder(fmnist[fmnist["split"] == "test"].head(40), folder)
+    (folder / "unknown").mkdir()
+    (folder / "unknown" / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    out = str(tmp_path / "scored.parquet")
+    res = run_batch("returns", str(folder), out, settings, n_workers=2)
+    assert res.rows == 41 and res.invalid_rows == 1 and res.model_version == result.version and res.run_id
+    scored = pd.read_parquet(out).set_index("path")
+    assert scored.loc[str(folder / "unknown" / "broken.jpg"), "error"].startswith("image: not a supported image")
+
+    with TestClient(create_app(settings)) as client:
+        while client.get("/ready").status_code != 200:
+            __import__("time").sleep(0.1)
+        for p in paths[:8]:
+            online = client.post("/v1/returns/predict", files={"file": (p.name, p.read_bytes(), "image/png")}).json()
+            row = scored.loc[str(p)]
+            assert online["prediction"] == row["prediction"]
+            assert online["confidence"] == pytest.approx(row["confidence"], abs=1e-3)
+
+    again = run_batch("returns", str(folder), out, settings, n_workers=1)
+    assert again.rows == 0  # nothing new: nothing scored twice
+    shutil.copy(paths[0], folder / "unknown" / "new-1.png")
+    shutil.copy(paths[1], folder / "unknown" / "new-2.png")
+    third = run_batch("returns", str(folder), out, settings, n_workers=1)
+    assert third.rows == 2
+    final = pd.read_parquet(out)
+    assert len(final) == 43 and final["path"].is_unique
+
+
+@needs_fmnist
+def test_ingest_to_s3_then_train_and_score_from_the_bucket(s3_env, fmnist, tmp_path):
+    from typer.testing import CliRunner
+
+    from skuflow.batch.score import run_batch
+    from skuflow.cli.main import app
+
+    _, client = s3_env
+    client.create_bucket(Bucket="returns")
+    local = tmp_path / "photos"
+    for split in ("train", "test"):
+        _write_folder(fmnist[fmnist["split"] == split].head(120), local / split)
+    run = CliRunner().invoke(app, ["data", "ingest", str(local), "s3://returns/photos", "--json"])
+    assert run.exit_code == 0, run.output
+    report = __import__("json").loads(run.output.strip().splitlines()[-1])
+    assert report["files"] == 240 and report["copied"] == 240 and not report["mismatches"]
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket="returns", Prefix="photos/").get("Contents", [])]
+    assert "photos/_skuflow_checksums.json" in keys and len(keys) == 241
+    again = CliRunner().invoke(app, ["data", "ingest", str(local), "s3://returns/photos", "--json"])
+    assert __import__("json").loads(again.output.strip().splitlines()[-1])["skipped"] == 240
+
+    settings = make_settings(tmp_path / "home")
+    result = train("returns", "s3://returns/photos", FAST_CNN, settings)
+    assert result.rows == {"train": 120, "test": 120} and result.promoted
+    res = run_batch("returns", "s3://returns/photos/test", "s3://returns/scored.parquet", settings, n_workers=1,
+                    log_to_mlflow=False)
+    assert res.rows == 120 and res.invalid_rows == 0
+
+
+ENGAGEMENT_CLASSES = {"high_engagement": ("dress", "shoes"), "low_engagement": ("pants", "shorts")}
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_engagement_trains_from_folder_layout_and_serves(tmp_path):
+    # No public engagement-labelled image set exists: the layout is built from real clothing photos,
+    # two classes standing in for "high" and two for "low".
+    root = tmp_path / "engagement"
+    src = SHARED_DATA / "clothing-photos"
+    for split, n in (("train", 12), ("test", 6)):
+        for label, classes in ENGAGEMENT_CLASSES.items():
+            (root / split / label).mkdir(parents=True)
+            for cls in classes:
+                for p in sorted((src / split / cls).glob("*.jpg"))[:n]:
+                    shutil.copy(p, root / split / label / f"{cls}-{p.name}")
+    settings = make_settings(tmp_path / "home", reload_interval=0.0)
+    cfg = TrainConfig.model_validate({"model": {"params": {"epochs": 3, "finetune_blocks": 1, "views": 2}}})
+    result = train("engagement", str(root), cfg, settings)
+    assert result.promoted and result.rows == {"train": 48, "test": 24}
+    assert result.metrics["accuracy"] >= 0.75  # pretrained features separate dresses/shoes from trousers
+    photo = next((root / "test" / "high_engagement").glob("*.jpg")).read_bytes()
+    with TestClient(create_app(settings)) as client:
+        while client.get("/ready").status_code != 200:
+            __import__("time").sleep(0.1)
+        r = client.post("/v1/engagement/predict", files={"file": ("p.jpg", photo, "image/jpeg")})
+        assert r.status_code == 200, r.text
+        assert r.json()["prediction"] in ENGAGEMENT_CLASSES and len(r.json()["top_k"]) == 2
