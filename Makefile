@@ -26,10 +26,12 @@ run: venv  ## set up, train a champion if none exists, serve on http://127.0.0.1
 	$(BIN)/skuflow up
 
 # servers and tools the tests start on 127.0.0.1; installed from Debian's packages where apt and root exist
-SYSDEPS := prometheus:prometheus wrk:wrk docker-compose:docker-compose pg_lsclusters:postgresql
+# (a command or a path it installs : the Debian package)
+SYSDEPS := prometheus:prometheus wrk:wrk docker-compose:docker-compose pg_lsclusters:postgresql \
+  /usr/share/datasets/fashion-mnist:dataset-fashion-mnist
 sysdeps:
 	@missing=""; for pair in $(SYSDEPS); do bin=$${pair%%:*}; pkg=$${pair##*:}; \
-	  command -v $$bin >/dev/null || missing="$$missing $$pkg"; done; \
+	  command -v $$bin >/dev/null || test -e $$bin || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

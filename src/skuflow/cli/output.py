@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,5 +48,26 @@ def steps(title: str) -> Iterator[Callable[[str], None]]:
         def on_step(name: str) -> None:
             progress.update(task_id, description=f"{title}: {name}")
 
-        yield on_step
+        # long fits (networks, epoch by epoch) report through logging; show their latest line
+        handler = _StepHandler(on_step)
+        for name in _PROGRESS_LOGGERS:
+            logging.getLogger(name).addHandler(handler)
+            logging.getLogger(name).setLevel(logging.INFO)
+        try:
+            yield on_step
+        finally:
+            for name in _PROGRESS_LOGGERS:
+                logging.getLogger(name).removeHandler(handler)
         progress.update(task_id, description=f"{title}: done")
+
+
+_PROGRESS_LOGGERS = ("skuflow.images", "skuflow.text")
+
+
+class _StepHandler(logging.Handler):
+    def __init__(self, on_step: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.on_step = on_step
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.on_step(record.getMessage()[:100])

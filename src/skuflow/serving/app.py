@@ -163,6 +163,8 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, scorer: Scor
                           summary=f"Predict up to {settings.max_batch_rows} {name} records",
                           openapi_extra=_body_schema(Batch))
     app.add_api_route(f"/v1/{name}/info", info, methods=["GET"], tags=[name])
+    if hasattr(task, "generate"):
+        _add_generate_routes(app, task, holder, settings)
 
     async def feedback(request: Request) -> Response:
         body = _parse(FeedbackIn, await request.body())
@@ -200,6 +202,46 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, scorer: Scor
     app.add_api_route(f"/v1/{name}/retrain", retrain, methods=["POST"], tags=[name],
                       summary="Start retraining (admin: X-API-Key)")
     app.add_api_route(f"/v1/{name}/retrain", retrain_status, methods=["GET"], tags=[name])
+
+
+def _add_generate_routes(app: FastAPI, task: Any, holder: ModelHolder, settings: Settings) -> None:
+    """Marketing copy for products, scored by the task's champion (``creative``)."""
+    Record = task.record_model
+    options = {"variants": (int, Field(4, ge=1, le=10, description="drafts to write and score")),
+               "seed": (int, Field(0, ge=0, description="same product + seed -> same copy"))}
+    One = create_model(f"{Record.__name__}Generate", __base__=Record, **options)  # type: ignore[call-overload]
+    Many = create_model(f"{Record.__name__}GenerateBatch", products=(list[Record], ...), **options)  # type: ignore[call-overload]
+    name = task.name
+
+    def answer(loaded: Any, product: dict[str, Any], variants: int, seed: int) -> dict[str, Any]:
+        copies = task.generate(loaded.model, product, variants=variants, seed=seed)
+        return {"product": product["title"], **copies[0], "variants": copies}
+
+    async def generate(request: Request) -> Response:
+        body = _parse(One, await request.body())
+        loaded = holder.get(name)
+        product = body.model_dump(exclude={"variants", "seed"})
+        out = await run_in_threadpool(answer, loaded, product, body.variants, body.seed)
+        return json_response({**out, "model": loaded.name, "version": loaded.version}, version=loaded.version)
+
+    async def generate_batch(request: Request) -> Response:
+        body = _parse(Many, await request.body())
+        if len(body.products) > settings.max_batch_rows:
+            raise PayloadTooLargeError(f"{len(body.products)} products exceed the cap of {settings.max_batch_rows}")
+        loaded = holder.get(name)
+
+        def run() -> list[dict[str, Any]]:
+            return [answer(loaded, p.model_dump(), body.variants, body.seed) for p in body.products]
+
+        results = await run_in_threadpool(run)
+        return json_response({"results": results, "model": loaded.name, "version": loaded.version},
+                             version=loaded.version)
+
+    app.add_api_route(f"/v1/{name}/generate", generate, methods=["POST"], tags=[name],
+                      summary="Caption, hashtags and ad copy for one product, best of several variants",
+                      openapi_extra=_body_schema(One))
+    app.add_api_route(f"/v1/{name}/generate/batch", generate_batch, methods=["POST"], tags=[name],
+                      summary="Copy for several products", openapi_extra=_body_schema(Many))
 
 
 def _require_admin(request: Request, settings: Settings) -> None:

