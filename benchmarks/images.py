@@ -41,7 +41,6 @@ def train_cli(home: Path, data: str, config: str | None) -> dict:
 
 
 def bench_batch(home: Path) -> list[list[object]]:
-    import numpy as np
     import torch
 
     from skuflow.batch.score import run_batch
@@ -97,7 +96,8 @@ def main() -> None:
         rows.append(["clothing photos (EfficientNet-Lite0 transfer)", r["metrics"]["accuracy"],
                      r["metrics"]["macro_f1"], f"{r['metrics']['fit_seconds'] / 60:.1f}",
                      f"{r['wall_seconds'] / 60:.1f}",
-                     "skuflow train returns --data ../shared/data/clothing-photos --config configs/clothing-photos.yaml"])
+                     "skuflow train returns --data ../shared/data/clothing-photos "
+                     "--config configs/clothing-photos.yaml"])
     if rows:
         print_table("image models: test split, 2 CPU cores", ["data", "accuracy", "macro-F1", "fit min",
                                                               "command min", "command"], rows)
