@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.skuflow-installed
-EXTRAS ?= dev,s3,postgres,flows,batch,image
+EXTRAS ?= dev,s3,postgres,flows,batch,image,text,dashboard
 
 # no telemetry, no hub downloads, no analytics: the platform never phones home
 export MLFLOW_DISABLE_TELEMETRY := true
@@ -28,7 +28,7 @@ run: venv  ## set up, train a champion if none exists, serve on http://127.0.0.1
 # servers and tools the tests start on 127.0.0.1; installed from Debian's packages where apt and root exist
 # (a command or a path it installs : the Debian package)
 SYSDEPS := prometheus:prometheus wrk:wrk docker-compose:docker-compose pg_lsclusters:postgresql \
-  /usr/share/datasets/fashion-mnist:dataset-fashion-mnist
+  /usr/share/datasets/fashion-mnist:dataset-fashion-mnist chromium:chromium chromedriver:chromium-driver
 sysdeps:
 	@missing=""; for pair in $(SYSDEPS); do bin=$${pair%%:*}; pkg=$${pair##*:}; \
 	  command -v $$bin >/dev/null || test -e $$bin || missing="$$missing $$pkg"; done; \

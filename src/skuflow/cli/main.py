@@ -337,11 +337,33 @@ def serve(host: str | None = None, port: int | None = None,
 
 
 @app.command()
+def dashboard(host: str = "127.0.0.1", port: int = 8501) -> None:
+    """The Streamlit dashboard: predict, models and promotions, monitoring and retraining, batch jobs."""
+    import subprocess
+
+    raise typer.Exit(subprocess.call(_dashboard_command(host, port)))
+
+
+def _dashboard_command(host: str, port: int) -> list[str]:
+    import sys
+
+    from skuflow.dashboard import __file__ as package_file
+
+    script = str(Path(package_file).with_name("app.py"))
+    # headless, no usage statistics: the dashboard never phones home
+    return [sys.executable, "-m", "streamlit", "run", script, "--server.address", host, "--server.port", str(port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
+            "--client.toolbarMode", "minimal"]
+
+
+@app.command()
 def up(
     rows: Annotated[int, typer.Option(help="Synthetic rows for the first model")] = 5000,
     host: str | None = None,
     port: int | None = None,
     serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    with_dashboard: Annotated[bool, typer.Option("--dashboard/--no-dashboard", help="start the dashboard too")] = True,
+    dashboard_port: int = 8501,
 ) -> None:
     """The main job: make sure a category champion exists (train one on synthetic data if not), then serve."""
     from skuflow.registry.store import RegistryStore
@@ -366,5 +388,16 @@ def up(
     h, p = host or s.host, port or s.port
     out_console.print("Try it:\n" + curl_example(h, p), highlight=False, soft_wrap=True)
     if serve_api:
-        run_server(s, h, p)
+        board = None
+        if with_dashboard:
+            import subprocess
+
+            board = subprocess.Popen(_dashboard_command(h, dashboard_port), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            err_console.print(f"Dashboard: http://{h}:{dashboard_port}")
+        try:
+            run_server(s, h, p)
+        finally:
+            if board is not None:
+                board.terminate()
 

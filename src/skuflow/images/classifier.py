@@ -29,17 +29,20 @@ log = logging.getLogger("skuflow.images")
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# per recipe; measured on 2 cores: the cnn defaults train Fashion-MNIST in about 14 minutes
 _DEFAULTS = {
-    "cnn": {"image_size": 28, "channels": 1, "lr": 0.1, "dropout": 0.2, "batch_size": 128},
-    "efficientnet_lite0": {"image_size": 224, "channels": 3, "lr": 1e-3, "dropout": 0.3, "batch_size": 64},
+    "cnn": {"image_size": 28, "channels": 1, "lr": 0.2, "dropout": 0.1, "batch_size": 256, "epochs": 17,
+            "width": 48, "erase": 0.2},
+    "efficientnet_lite0": {"image_size": 224, "channels": 3, "lr": 1e-3, "dropout": 0.3, "batch_size": 64,
+                           "epochs": 10, "width": 0, "erase": 0.0},
 }
 
 
 class ImageClassifier(ClassifierMixin, BaseEstimator):
-    def __init__(self, arch: str = "cnn", epochs: int = 10, image_size: int | None = None,
-                 channels: int | None = None, width: int = 32, batch_size: int | None = None,
+    def __init__(self, arch: str = "cnn", epochs: int | None = None, image_size: int | None = None,
+                 channels: int | None = None, width: int | None = None, batch_size: int | None = None,
                  lr: float | None = None, weight_decay: float = 5e-4, label_smoothing: float = 0.1,
-                 dropout: float | None = None, augment: bool = True, erase: float = 0.5, tta: bool = True,
+                 dropout: float | None = None, augment: bool = True, erase: float | None = None, tta: bool = True,
                  finetune_blocks: int = 5, views: int = 3, pretrained: bool = True, bf16: bool = True,
                  threads: int | None = None, seed: int = 0) -> None:
         self.arch = arch
@@ -78,7 +81,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
     def _build(self) -> Any:
         from skuflow.images.nets import build_net
 
-        return build_net(self.arch, len(self.classes_), self.n_channels_, self.width, self.finetune_blocks,
+        return build_net(self.arch, len(self.classes_), self.n_channels_, int(self._opt("width")), self.finetune_blocks,
                          float(self._opt("dropout")), self.pretrained and not hasattr(self, "_restoring"))
 
     # -- tensors ----------------------------------------------------------------------------------
@@ -130,7 +133,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
             def batch_inputs(idx: np.ndarray) -> Any:
                 b = pixels[idx]
                 if self.augment:
-                    b = random_erase(random_flip(random_crop(b, size, rng, pad=2), rng), rng, p=self.erase)
+                    b = random_erase(random_flip(random_crop(b, size, rng, pad=2), rng), rng,
+                                     p=float(self._opt("erase")))
                 return self._to_tensor(b)
 
             val_inputs = self._to_tensor(val_pixels) if len(val_idx) else None
@@ -176,7 +180,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
 
         params = [p for p in self.net_.tail.parameters() if p.requires_grad]
         bs, lr, n = int(self._opt("batch_size")), float(self._opt("lr")), len(y_train)
-        steps = max(1, self.epochs * ((n + bs - 1) // bs))
+        epochs = int(self._opt("epochs"))
+        steps = max(1, epochs * ((n + bs - 1) // bs))
         if self.arch == "cnn":
             opt: Any = torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=self.weight_decay)
         else:
@@ -184,7 +189,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.25)
         targets = torch.from_numpy(y_train.astype(np.int64))
         rng = np.random.default_rng(self.seed + 1)
-        for epoch in range(self.epochs):
+        for epoch in range(epochs):
             t0 = time.perf_counter()
             self.net_.train()
             if self.arch != "cnn":
@@ -209,7 +214,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
                 proba = self._tail_proba(val_inputs)
                 row["val_accuracy"] = float((proba.argmax(1) == y_val).mean())
             self.history_.append(row)
-            log.info("epoch %d/%d %s", epoch + 1, self.epochs,
+            log.info("epoch %d/%d %s", epoch + 1, epochs,
                      " ".join(f"{k}={v:.4f}" for k, v in row.items() if k != "epoch"))
 
     def _tail_proba(self, inputs: Any, batch: int = 256) -> np.ndarray:

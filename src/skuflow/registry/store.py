@@ -167,6 +167,27 @@ class RegistryStore:
         with self._mlflow.start_run(experiment_id=exp_id, run_name=run_name) as active:
             yield RunLogger(self._mlflow, active.info.run_id)
 
+    def recent_runs(self, task: str, kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """The task's latest tracking runs (newest first), optionally only those tagged ``skuflow.kind``."""
+        exp = self.client.get_experiment_by_name(f"{self.settings.experiment_prefix}-{task}")
+        if exp is None:
+            return []
+        query = f"tags.`skuflow.kind` = '{kind}'" if kind else ""
+        runs = self.client.search_runs([exp.experiment_id], filter_string=query, max_results=limit,
+                                       order_by=["attributes.start_time DESC"])
+        return [{"run_id": r.info.run_id, "name": r.info.run_name, "status": r.info.status,
+                 "start_time": r.info.start_time / 1000.0, "tags": dict(r.data.tags), "metrics": dict(r.data.metrics),
+                 "params": dict(r.data.params)} for r in runs]
+
+    def artifact_bytes(self, run_id: str, path: str) -> bytes | None:
+        """One artifact of a run (a PNG, a JSON), or None if the run has no such file."""
+        try:
+            local = self._mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path,
+                                                              dst_path=tempfile.mkdtemp(prefix="skuflow-art-"))
+        except Exception:  # missing artifact or unreachable store: the caller shows nothing
+            return None
+        return Path(local).read_bytes()
+
     def set_run_tags(self, run_id: str, tags: dict[str, Any]) -> None:
         for k, v in tags.items():
             self.client.set_tag(run_id, k, str(v))

@@ -1,0 +1,222 @@
+"""skuflow's dashboard: ``skuflow dashboard`` (or ``streamlit run`` on this file).
+
+Four pages — Predict, Models, Monitoring, Batch — each a few calls into the library the CLI and the API
+use: the registry store, the tasks' ``predict``/``generate``, the promotion functions, the prediction
+log, drift, and the retraining runner. No logic of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from skuflow.dashboard import data
+from skuflow.errors import SkuflowError
+from skuflow.monitoring.prediction_log import PredictionLog
+from skuflow.registry.store import RegistryStore
+from skuflow.settings import Settings
+from skuflow.tasks.base import get_task
+from skuflow.training.promote import promote, rollback
+
+PAGES = ("Predict", "Models", "Monitoring", "Batch")
+
+
+@st.cache_resource(show_spinner=False)
+def _store(uri: str, home: str) -> RegistryStore:
+    return RegistryStore(Settings(home=home, mlflow_uri=uri))
+
+
+@st.cache_resource(show_spinner="loading the champion...")
+def _model(uri: str, home: str, name: str, version: int) -> Any:
+    return _store(uri, home).load_model(name, version)
+
+
+@st.cache_resource(show_spinner=False)
+def _plog(url: str) -> PredictionLog:
+    return PredictionLog(url)
+
+
+def _top_k_chart(top_k: list[tuple[str, float]]) -> None:
+    st.bar_chart(pd.DataFrame({"probability": [p for _, p in top_k]}, index=[label for label, _ in top_k]),
+                 horizontal=True)
+
+
+def predict_page(settings: Settings, store: RegistryStore) -> None:
+    st.header("Predict")
+    tasks = data.served_tasks(store)
+    if not tasks:
+        st.info("No champion yet: train one with `skuflow train TASK`.")
+        return
+    name = st.selectbox("Task", tasks, key="predict_task")
+    task = get_task(name)
+    champ = store.champion(name)
+    model = _model(str(settings.mlflow_uri), str(settings.home), champ.name, champ.version)
+    st.caption(f"{champ.name} v{champ.version} (champion) — {task.description}")
+    record: dict[str, Any] | None = None
+    if task.input_kind == "image":
+        upload = st.file_uploader("Photo", type=["jpg", "jpeg", "png", "webp", "bmp", "gif"], key="photo")
+        if upload is not None:
+            st.image(upload.getvalue(), width=220)
+            record = {"image": upload.getvalue()}
+    else:
+        with st.form("product"):
+            title = st.text_input("Title", value="Kovari wireless headphones - noise cancelling")
+            description = st.text_area("Description", value="Long battery life, soft ear cushions.")
+            brand = st.text_input("Brand", value="Kovari")
+            price = st.number_input("Price", min_value=0.0, value=129.0, step=1.0)
+            category = st.text_input("Category (creative only)", value="electronics") if name == "creative" else None
+            submitted = st.form_submit_button("Predict")
+        if submitted:
+            record = {"title": title, "description": description or None, "brand": brand or None, "price": price}
+            if category is not None:
+                record["category"] = category or None
+    if record is None:
+        return
+    try:
+        preds = task.predict(model, [record], top_k=5)
+    except SkuflowError as exc:
+        st.error(exc.message)
+        return
+    left, right = st.columns(2)
+    left.metric("Prediction", preds.labels[0])
+    right.metric("Confidence", f"{preds.confidences[0]:.1%}")
+    _top_k_chart(preds.top_k[0])
+    if hasattr(task, "generate"):
+        copies = task.generate(model, record, variants=4, seed=0)
+        best = copies[0]
+        st.subheader("Marketing copy")
+        st.write(best["social_media_caption"])
+        st.write(" ".join(best["hashtags"]))
+        st.markdown(f"**{best['ad_copy']['headline']}** — {best['ad_copy']['body']}")
+        st.metric("Copy score", f"{best['confidence_score']:.1%}")
+        st.dataframe(pd.DataFrame([{"score": round(c["confidence_score"], 4), "caption": c["social_media_caption"]}
+                                   for c in copies]), hide_index=True)
+
+
+def models_page(settings: Settings, store: RegistryStore) -> None:
+    st.header("Models")
+    tasks = [t for t in data.served_tasks(store)] or ["category"]
+    name = st.selectbox("Task", tasks, key="models_task")
+    versions = data.versions_frame(store, name)
+    if versions.empty:
+        st.info(f"No registered versions of {name}.")
+        return
+    champ = store.champion(name)
+    st.metric("Champion", f"v{champ.version}" if champ else "none")
+    st.dataframe(versions, hide_index=True)
+    st.subheader("Promotion history")
+    st.dataframe(data.history_frame(store, name), hide_index=True)
+    if champ and champ.run_id:
+        png = store.artifact_bytes(champ.run_id, "confusion_matrix.png")
+        if png:
+            st.image(png, caption=f"v{champ.version}: confusion matrix (test split)", width=520)
+    st.subheader("Move the champion alias")
+    choice = st.selectbox("Version", versions["version"].tolist(), key="promote_version")
+    cols = st.columns(2)
+    if cols[0].button(f"Promote v{choice}", key="ask_promote"):
+        st.session_state["pending"] = ("promote", name, int(choice))
+    if cols[1].button("Roll back", key="ask_rollback"):
+        st.session_state["pending"] = ("rollback", name, None)
+    pending = st.session_state.get("pending")
+    if pending and pending[1] == name:
+        action, _, version = pending
+        st.warning(f"Confirm: {action} {name}" + (f" to v{version}" if version else "") + "?")
+        if st.button("Confirm", key="confirm", type="primary"):
+            try:
+                entry = (promote(store, name, version, reason="dashboard") if action == "promote"
+                         else rollback(store, name, reason="dashboard"))
+                st.success(f"{entry['action']}: v{entry['from']} -> v{entry['to']}")
+            except SkuflowError as exc:
+                st.error(exc.message)
+            st.session_state.pop("pending", None)
+        if st.button("Cancel", key="cancel"):
+            st.session_state.pop("pending", None)
+
+
+def monitoring_page(settings: Settings, store: RegistryStore) -> None:
+    st.header("Monitoring")
+    tasks = data.served_tasks(store)
+    if not tasks:
+        st.info("No champion yet.")
+        return
+    name = st.selectbox("Task", tasks, key="monitor_task")
+    window = st.slider("Window (latest predictions)", 100, 10_000, settings.drift_window, step=100)
+    view = data.monitoring(store, _plog(str(settings.prediction_log_url)), name, window)
+    st.caption(f"champion v{view['version']}: {view['rows']} logged predictions in the window")
+    if view["rows"] == 0:
+        st.info("No predictions logged for the champion yet: send traffic to the API.")
+    else:
+        st.subheader("Requests and latency")
+        st.line_chart(view["traffic"][["requests"]])
+        st.line_chart(view["traffic"][["latency_ms_mean", "latency_ms_p95"]])
+        st.subheader("Predictions: reference vs live")
+        st.bar_chart(view["mix"])
+        st.subheader("Confidence")
+        st.bar_chart(view["confidence"])
+        st.subheader("Drift per feature")
+        if view["drift"] is not None:
+            st.dataframe(view["drift"], hide_index=True)
+        acc = view["live_accuracy"]
+        st.metric("Live accuracy", "no feedback yet" if not acc["n"] else f"{acc['accuracy']:.1%} of {acc['n']}")
+    st.subheader("Retraining")
+    runner = _runner(settings.model_dump_json())
+    if st.button("Retrain now", key="retrain"):
+        run, started = runner.start(name, "requested from the dashboard")
+        st.session_state["retrain_started"] = run.started_at
+        (st.success if started else st.info)("retraining started" if started else "a retraining is already running")
+    run = runner.runs.get(name)
+    if run is not None:
+        elapsed = (run.finished_at or time.time()) - run.started_at
+        st.write(f"**{run.state}** after {elapsed:.0f} s — {run.reason}")
+        if run.summary:
+            st.json(run.summary, expanded=False)
+        if run.error:
+            st.error(run.error)
+        if run.state == "running":
+            st.button("Refresh", key="refresh")
+
+
+@st.cache_resource(show_spinner=False)
+def _runner(settings_json: str) -> Any:
+    """One runner per dashboard process: it remembers the runs it started across page refreshes."""
+    from skuflow.flows.retrain import RetrainRunner
+
+    return RetrainRunner(Settings.model_validate_json(settings_json))
+
+
+def batch_page(settings: Settings, store: RegistryStore) -> None:
+    st.header("Batch")
+    tasks = data.served_tasks(store)
+    if not tasks:
+        st.info("No champion yet.")
+        return
+    name = st.selectbox("Task", tasks, key="batch_task")
+    jobs = data.batch_jobs(store, name)
+    if jobs.empty:
+        st.info(f"No batch job for {name} yet: `skuflow batch {name} --input ... --output ...`.")
+        return
+    last = jobs.iloc[0]
+    cols = st.columns(3)
+    cols[0].metric("Rows scored (latest)", f"{last['rows']:,}")
+    cols[1].metric("Rows/s", f"{last['rows_per_s']:,.0f}")
+    cols[2].metric("Model version", str(last["model_version"]))
+    st.write(f"Output: `{last['output']}`")
+    st.bar_chart(pd.Series(last["class_shares"], name="share"))
+    st.dataframe(jobs.drop(columns=["class_shares"]), hide_index=True)
+
+
+def main() -> None:
+    st.set_page_config(page_title="skuflow", layout="wide")
+    settings = Settings()
+    store = _store(str(settings.mlflow_uri), str(settings.home))
+    st.sidebar.title("skuflow")
+    page = st.sidebar.radio("Page", PAGES, key="page")
+    st.sidebar.caption(f"registry: {settings.mlflow_uri}")
+    {"Predict": predict_page, "Models": models_page, "Monitoring": monitoring_page,
+     "Batch": batch_page}[page](settings, store)
+
+
+main()

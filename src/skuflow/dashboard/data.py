@@ -1,0 +1,96 @@
+"""What the dashboard pages show, as frames and dicts: thin reads over the registry, the prediction
+log and the drift code (no Streamlit here, so the same functions are testable and reusable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skuflow.flows.retrain import latest_window, window_drift
+from skuflow.monitoring.prediction_log import PredictionLog
+from skuflow.monitoring.profile import Profile
+from skuflow.registry.store import RegistryStore
+from skuflow.tasks.base import get_task, task_names
+
+
+def served_tasks(store: RegistryStore) -> list[str]:
+    """Tasks with a champion, in name order."""
+    return [t for t in task_names() if store.champion(t) is not None]
+
+
+def versions_frame(store: RegistryStore, task: str) -> pd.DataFrame:
+    rows = []
+    for v in store.versions(task):
+        d = v.to_dict()
+        rows.append({"version": v.version, "champion": "champion" in v.aliases,
+                     "created": pd.Timestamp(v.created_at, unit="s").strftime("%Y-%m-%d %H:%M"),
+                     **{k: round(m, 4) for k, m in d["metrics"].items() if not k.startswith(("f1.", "epoch."))},
+                     "dataset": d["dataset_digest"]})
+    return pd.DataFrame(rows)
+
+
+def history_frame(store: RegistryStore, task: str) -> pd.DataFrame:
+    rows = [{"time": e.get("time", ""), "action": e.get("action"), "from": e.get("from"), "to": e.get("to"),
+             "metrics": ", ".join(f"{k}={v:.4f}" for k, v in (e.get("metrics") or {}).items()
+                                  if isinstance(v, int | float)),
+             "reason": e.get("reason")} for e in store.audit(task)]
+    return pd.DataFrame(rows[::-1])
+
+
+def traffic(plog: PredictionLog, task: str, last: int = 5000, freq: str = "1min") -> pd.DataFrame:
+    """Requests and latency (mean, p95) per time bucket from the prediction log."""
+    frame = plog.window(task, last=last)
+    if frame.empty:
+        return pd.DataFrame(columns=["requests", "latency_ms_mean", "latency_ms_p95"])
+    ts = pd.to_datetime(frame["ts"], unit="s").dt.floor(freq)
+    grouped = frame.assign(bucket=ts).groupby("bucket")["latency_ms"]
+    return pd.DataFrame({"requests": grouped.size(), "latency_ms_mean": grouped.mean(),
+                         "latency_ms_p95": grouped.quantile(0.95)})
+
+
+def prediction_mix(profile: Profile | None, predictions: list[str]) -> pd.DataFrame:
+    """Share of each predicted class: reference (held-out rows at training) against live traffic."""
+    live = pd.Series(predictions, dtype=object).value_counts(normalize=True)
+    ref = pd.Series(profile.categorical["prediction"].frequencies) if profile and \
+        "prediction" in profile.categorical else pd.Series(dtype=float)
+    out = pd.DataFrame({"reference": ref, "live": live}).fillna(0.0)
+    return out.drop(index=[i for i in out.index if str(i).startswith("__")], errors="ignore")
+
+
+def confidence_histogram(confidences: list[float], bins: int = 10) -> pd.DataFrame:
+    counts, edges = np.histogram(np.asarray(confidences, dtype=float), bins=bins, range=(0.0, 1.0))
+    return pd.DataFrame({"rows": counts}, index=[f"{edges[i]:.1f}-{edges[i + 1]:.1f}" for i in range(bins)])
+
+
+def monitoring(store: RegistryStore, plog: PredictionLog, task_name: str, window: int = 1000) -> dict[str, Any]:
+    """Everything the Monitoring page shows for one task's champion."""
+    task = get_task(task_name)
+    champ = store.champion(task_name)
+    if champ is None:
+        return {"version": None}
+    raw = store.load_profile(champ.name, champ.version)
+    profile = Profile.from_dict(raw) if raw else None
+    latest = latest_window(task, plog, champ.version, window)
+    drift = None
+    if profile is not None and len(latest.predictions) >= 10:
+        report = window_drift(task, plog, profile, champ.version, window, latest=latest)
+        drift = pd.DataFrame([{"feature": c.column, "method": c.method, c.effect_name: round(c.effect, 4),
+                               "p_value": None if c.p_value is None else round(c.p_value, 5),
+                               "threshold": c.threshold, "drifted": c.drifted} for c in report.columns])
+    return {"version": champ.version, "rows": len(latest.predictions), "traffic": traffic(plog, task_name),
+            "mix": prediction_mix(profile, latest.predictions), "confidence": confidence_histogram(latest.confidences),
+            "drift": drift, "live_accuracy": plog.live_accuracy(task_name, window)}
+
+
+def batch_jobs(store: RegistryStore, task: str, limit: int = 20) -> pd.DataFrame:
+    rows = []
+    for r in store.recent_runs(task, kind="batch", limit=limit):
+        m = r["metrics"]
+        shares = {k.removeprefix("class_share."): round(v, 3) for k, v in m.items() if k.startswith("class_share.")}
+        rows.append({"started": pd.Timestamp(r["start_time"], unit="s").strftime("%Y-%m-%d %H:%M"),
+                     "model_version": r["tags"].get("model_version"), "rows": int(m.get("rows", 0)),
+                     "rows_per_s": round(m.get("rows_per_s", 0.0), 1), "invalid_rows": int(m.get("invalid_rows", 0)),
+                     "output": r["tags"].get("output"), "class_shares": shares})
+    return pd.DataFrame(rows)

@@ -1,0 +1,146 @@
+"""Every dashboard page driven by Streamlit's AppTest against a real SQLite MLflow store with trained
+models, a prediction log filled through the real API, and a real batch job."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the dashboard extra is not installed")
+from fastapi.testclient import TestClient  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from skuflow.data.generate import generate_catalogue  # noqa: E402
+from skuflow.images.sources import FASHION_MNIST_DIR, read_images  # noqa: E402
+from skuflow.registry.store import RegistryStore  # noqa: E402
+from skuflow.serving.app import create_app  # noqa: E402
+from skuflow.training.config import TrainConfig  # noqa: E402
+from skuflow.training.train import train  # noqa: E402
+from tests.conftest import FAST_LGBM, make_settings  # noqa: E402
+
+APP = str(Path(__file__).resolve().parents[2] / "src" / "skuflow" / "dashboard" / "app.py")
+FAST_CNN = TrainConfig.model_validate(
+    {"model": {"kind": "cnn", "params": {"epochs": 2, "width": 16, "batch_size": 32}}})
+
+
+@pytest.fixture(scope="module")
+def board_home(tmp_path_factory):
+    from skuflow.batch.score import run_batch
+    from skuflow.data.ingest import write_table
+
+    home = tmp_path_factory.mktemp("board") / "home"
+    settings = make_settings(home, reload_interval=0.0)
+    cfg = TrainConfig(model=FAST_LGBM)
+    train("category", generate_catalogue(1500, seed=1), cfg, settings)
+    train("category", generate_catalogue(1500, seed=2), cfg, settings)
+    if os.path.exists(FASHION_MNIST_DIR):
+        train("returns", "fashion-mnist:200", FAST_CNN, settings)
+    with TestClient(create_app(settings)) as client:
+        while client.get("/ready").status_code != 200:
+            time.sleep(0.1)
+        answered = []
+        for row in generate_catalogue(150, seed=9).to_dict(orient="records"):
+            r = client.post("/v1/category/predict", json={k: row[k] for k in ("title", "description", "brand",
+                                                                               "seller_id", "price")})
+            answered.append((r.json()["request_id"], row["category"]))
+        client.app.state.scorer.plog.flush()  # feedback must find its prediction in the log
+        for rid, label in answered[::3]:
+            assert client.post("/v1/category/feedback", json={"request_id": rid, "label": label}).status_code == 200
+    path = str(home.parent / "catalogue.parquet")
+    write_table(generate_catalogue(600, seed=5), path)
+    run_batch("category", path, str(home.parent / "scored"), settings, n_workers=1)
+    return settings
+
+
+@pytest.fixture
+def app(board_home, monkeypatch):
+    monkeypatch.setenv("SKUFLOW_HOME", str(board_home.home))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _page(at: AppTest, name: str) -> AppTest:
+    at.sidebar.radio(key="page").set_value(name).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_predict_page_scores_a_typed_product(app):
+    app.selectbox(key="predict_task").set_value("category").run()
+    app.text_input[0].set_value("Zenlu non-stick frying pan 28cm")
+    app.button[0].click().run()  # the form's submit button
+    assert not app.exception
+    from skuflow.data.generate import CATEGORIES
+
+    assert _metric(app, "Prediction") in CATEGORIES
+    assert _metric(app, "Confidence").endswith("%")
+    assert len(app.get("arrow_bar_chart")) + len(app.get("vega_lite_chart")) >= 1
+
+
+@pytest.mark.skipif(not os.path.exists(FASHION_MNIST_DIR), reason="dataset-fashion-mnist not installed")
+def test_predict_page_classifies_an_uploaded_photo(app):
+    app.selectbox(key="predict_task").set_value("returns").run()
+    image = read_images("fashion-mnist:3")["image"].iloc[-1]
+    app.file_uploader(key="photo").set_value(("item.png", image, "image/png")).run()
+    assert not app.exception, app.exception
+    from skuflow.images.sources import FASHION_MNIST_CLASSES
+
+    assert _metric(app, "Prediction") in FASHION_MNIST_CLASSES
+
+
+def test_models_page_lists_versions_history_and_moves_the_alias_on_confirmation(app, board_home):
+    _page(app, "Models")
+    app.selectbox(key="models_task").set_value("category").run()
+    versions = app.dataframe[0].value
+    assert sorted(versions["version"].tolist()) == [1, 2]
+    history = app.dataframe[1].value
+    assert len(history) >= 1 and "reason" in history.columns
+    assert len(app.get("image")) >= 1  # the champion's confusion matrix
+    store = RegistryStore(board_home)
+    before = store.champion("category").version
+    target = 1 if before == 2 else 2
+    app.selectbox(key="promote_version").set_value(target).run()
+    app.button(key="ask_promote").click().run()
+    assert store.champion("category").version == before  # nothing moves before confirmation
+    assert any("Confirm" in w.value for w in app.warning)
+    app.button(key="confirm").click().run()
+    assert not app.exception, app.exception
+    assert store.champion("category").version == target
+    assert any(f"-> v{target}" in s.value for s in app.success)
+    from skuflow.training.promote import promote
+
+    promote(store, "category", before, reason="restore for the next tests")  # monitoring reads the champion
+
+
+def test_monitoring_page_shows_traffic_drift_accuracy_and_starts_retraining(app, board_home):
+    _page(app, "Monitoring")
+    app.selectbox(key="monitor_task").set_value("category").run()
+    assert not app.exception, app.exception
+    drift = app.dataframe[0].value
+    assert {"feature", "threshold", "drifted"} <= set(drift.columns) and "price" in drift["feature"].tolist()
+    assert _metric(app, "Live accuracy").endswith("of 50")
+    app.button(key="retrain").click().run()
+    assert any("retraining started" in s.value for s in app.success)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not any("succeeded" in m.value or "failed" in m.value
+                                                   for m in app.markdown):
+        time.sleep(2)
+        app.run()
+    states = [m.value for m in app.markdown if "after" in m.value]
+    assert states and "**succeeded**" in states[0], states
+
+
+def test_batch_page_shows_the_latest_job(app):
+    _page(app, "Batch")
+    app.selectbox(key="batch_task").set_value("category").run()
+    assert _metric(app, "Rows scored (latest)") == "600"
+    assert any("scored" in m.value for m in app.markdown)

