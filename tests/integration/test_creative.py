@@ -27,7 +27,9 @@ def creative_home(tmp_path_factory):
         pytest.skip(f"{REVIEWS} not found")
     settings = make_settings(tmp_path_factory.mktemp("creative") / "home", reload_interval=0.0)
     sample = pd.read_csv(REVIEWS).sample(6000, random_state=0)
-    result = train("creative", sample, load_config("configs/womens-reviews.yaml"), settings)
+    config = load_config("configs/womens-reviews.yaml")  # its mapping and split; a fast model for the tests
+    config.model.kind, config.model.params = "tfidf_lr", {"C": 2.0}
+    result = train("creative", sample, config, settings)
     return settings, result
 
 

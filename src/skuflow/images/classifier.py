@@ -43,7 +43,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
                  channels: int | None = None, width: int | None = None, batch_size: int | None = None,
                  lr: float | None = None, weight_decay: float = 5e-4, label_smoothing: float = 0.1,
                  dropout: float | None = None, augment: bool = True, erase: float | None = None, tta: bool = True,
-                 finetune_blocks: int = 5, views: int = 3, pretrained: bool = True, bf16: bool = True,
+                 finetune_blocks: int = 5, views: int = 3, mixup: float = 0.0, train_on_validation: bool = False,
+                 pretrained: bool = True, bf16: bool = True,
                  threads: int | None = None, seed: int = 0) -> None:
         self.arch = arch
         self.epochs = epochs
@@ -60,6 +61,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         self.tta = tta
         self.finetune_blocks = finetune_blocks
         self.views = views
+        self.mixup = mixup
+        self.train_on_validation = train_on_validation
         self.pretrained = pretrained
         self.bf16 = bf16
         self.threads = threads
@@ -110,7 +113,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         rng = np.random.default_rng(self.seed)
         labels = np.asarray(y).astype(str)
         splits = np.asarray([s if isinstance(s, str) else "" for s in column(X, "split")])
-        val = splits == "validation"  # held out for the per-epoch curves, never trained on
+        # validation rows are held out for the per-epoch curves, unless told to train on them too
+        val = (splits == "validation") & (not self.train_on_validation)
         images = column(X, "image")
         self.classes_ = np.array(sorted(set(labels[~val].tolist())))
         index = {c: i for i, c in enumerate(self.classes_)}
@@ -199,9 +203,17 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
             for start in range(0, n, bs):
                 idx = order[start:start + bs]
                 x, t = batch_inputs(idx), targets[idx]
+                lam, partner = 1.0, None
+                if self.mixup > 0:  # mixup on the tail's input (manifold mixup when the input is cached)
+                    lam = float(rng.beta(self.mixup, self.mixup))
+                    partner = torch.from_numpy(rng.permutation(len(idx)))
+                    x = lam * x + (1 - lam) * x[partner]
                 with self._autocast():
                     logits = self.net_.tail(x)
-                    loss = F.cross_entropy(logits.float(), t, label_smoothing=self.label_smoothing)
+                    loss = lam * F.cross_entropy(logits.float(), t, label_smoothing=self.label_smoothing)
+                    if partner is not None:
+                        loss = loss + (1 - lam) * F.cross_entropy(logits.float(), t[partner],
+                                                                  label_smoothing=self.label_smoothing)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
