@@ -123,7 +123,7 @@ def test_models_page_lists_versions_history_and_moves_the_alias_on_confirmation(
 
 def test_monitoring_page_shows_traffic_drift_accuracy_and_starts_retraining(app, board_home):
     _page(app, "Monitoring")
-    app.selectbox(key="monitor_task").set_value("category").run()
+    app.selectbox(key="monitoring_task").set_value("category").run()
     assert not app.exception, app.exception
     drift = app.dataframe[0].value
     assert {"feature", "threshold", "drifted"} <= set(drift.columns) and "price" in drift["feature"].tolist()

@@ -44,13 +44,20 @@ def _top_k_chart(top_k: list[tuple[str, float]]) -> None:
                  horizontal=True)
 
 
-def predict_page(settings: Settings, store: RegistryStore) -> None:
-    st.header("Predict")
+def _pick_task(store: RegistryStore, page: str) -> str | None:
+    """The page header and a choice among the tasks that have a champion (None: there is none yet)."""
+    st.header(page)
     tasks = data.served_tasks(store)
     if not tasks:
         st.info("No champion yet: train one with `skuflow train TASK`.")
+        return None
+    return st.selectbox("Task", tasks, key=f"{page.lower()}_task")
+
+
+def predict_page(settings: Settings, store: RegistryStore) -> None:
+    name = _pick_task(store, "Predict")
+    if name is None:
         return
-    name = st.selectbox("Task", tasks, key="predict_task")
     task = get_task(name)
     champ = store.champion(name)
     model = _model(str(settings.mlflow_uri), str(settings.home), champ.name, champ.version)
@@ -97,9 +104,9 @@ def predict_page(settings: Settings, store: RegistryStore) -> None:
 
 
 def models_page(settings: Settings, store: RegistryStore) -> None:
-    st.header("Models")
-    tasks = [t for t in data.served_tasks(store)] or ["category"]
-    name = st.selectbox("Task", tasks, key="models_task")
+    name = _pick_task(store, "Models")
+    if name is None:
+        return
     versions = data.versions_frame(store, name)
     if versions.empty:
         st.info(f"No registered versions of {name}.")
@@ -137,12 +144,9 @@ def models_page(settings: Settings, store: RegistryStore) -> None:
 
 
 def monitoring_page(settings: Settings, store: RegistryStore) -> None:
-    st.header("Monitoring")
-    tasks = data.served_tasks(store)
-    if not tasks:
-        st.info("No champion yet.")
+    name = _pick_task(store, "Monitoring")
+    if name is None:
         return
-    name = st.selectbox("Task", tasks, key="monitor_task")
     window = st.slider("Window (latest predictions)", 100, 10_000, settings.drift_window, step=100)
     view = data.monitoring(store, _plog(str(settings.prediction_log_url)), name, window)
     st.caption(f"champion v{view['version']}: {view['rows']} logged predictions in the window")
@@ -188,12 +192,9 @@ def _runner(settings_json: str) -> Any:
 
 
 def batch_page(settings: Settings, store: RegistryStore) -> None:
-    st.header("Batch")
-    tasks = data.served_tasks(store)
-    if not tasks:
-        st.info("No champion yet.")
+    name = _pick_task(store, "Batch")
+    if name is None:
         return
-    name = st.selectbox("Task", tasks, key="batch_task")
     jobs = data.batch_jobs(store, name)
     if jobs.empty:
         st.info(f"No batch job for {name} yet: `skuflow batch {name} --input ... --output ...`.")

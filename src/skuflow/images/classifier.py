@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from skuflow.estimators.torch_cpu import cpu_autocast, seeded_start
 from skuflow.features.tabular import Table, column
 from skuflow.images.augment import random_brightness, random_crop, random_erase, random_flip
 from skuflow.images.decode import decode_many
@@ -98,19 +99,14 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
     def _autocast(self) -> Any:
-        import torch
-
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(self.bf16))
+        return cpu_autocast(self.bf16)
 
     # -- fit --------------------------------------------------------------------------------------
     def fit(self, X: Table, y: Any) -> ImageClassifier:
         import torch
 
         started = time.perf_counter()
-        if self.threads:
-            torch.set_num_threads(int(self.threads))
-        torch.manual_seed(self.seed)
-        rng = np.random.default_rng(self.seed)
+        rng = seeded_start(self.seed, self.threads)
         labels = np.asarray(y).astype(str)
         splits = np.asarray([s if isinstance(s, str) else "" for s in column(X, "split")])
         # validation rows are held out for the per-epoch curves, unless told to train on them too

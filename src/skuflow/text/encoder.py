@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
+from skuflow.estimators.torch_cpu import cpu_autocast, seeded_start
 from skuflow.features.tabular import Table
 from skuflow.text.listing import listing_texts
 
@@ -115,7 +116,7 @@ class MiniLMEmbedder(TransformerMixin, BaseEstimator):
         tokenizer, model = self._encoder()
         enc = _Encoded(tokenizer, listing_texts(X), self.max_length)
         out = np.zeros((len(enc.lengths), model.config.hidden_size), dtype=np.float32)
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with torch.inference_mode(), cpu_autocast(self.bf16):
             for idx in _length_batches(enc.lengths, self.batch_size, None):
                 ids, mask = enc.batch(idx)
                 pooled = _mean_pool(model(input_ids=ids, attention_mask=mask).last_hidden_state.float(), mask)
@@ -146,19 +147,14 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
 
     def _autocast(self) -> Any:
-        import torch
-
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(self.bf16))
+        return cpu_autocast(self.bf16)
 
     def fit(self, X: Table, y: Any) -> MiniLMClassifier:
         import torch
         import torch.nn.functional as F
 
         started = time.perf_counter()
-        if self.threads:
-            torch.set_num_threads(int(self.threads))
-        torch.manual_seed(self.seed)
-        rng = np.random.default_rng(self.seed)
+        rng = seeded_start(self.seed, self.threads)
         labels = np.asarray(y).astype(str)
         self.classes_ = np.array(sorted(set(labels.tolist())))
         targets = torch.from_numpy(np.searchsorted(self.classes_, labels).astype(np.int64))

@@ -1,0 +1,24 @@
+"""What every torch estimator does on the CPU: bfloat16 autocast (twice fp32's speed on CPUs with
+AVX-512 BF16, harmless elsewhere) and a seeded start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def cpu_autocast(enabled: bool) -> Any:
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(enabled))
+
+
+def seeded_start(seed: int, threads: int | None) -> np.random.Generator:
+    """Seed torch, pin its thread count if asked, and return a numpy generator from the same seed."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(int(threads))
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
