@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-fast test-airflow lint bench-quality bench-serving bench-batch bench-drift bench-drift-evidently bench-prediction-log lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-fast test-airflow lint bench-quality bench-images bench-serving bench-batch bench-drift bench-drift-evidently bench-prediction-log lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -54,8 +54,11 @@ lint: venv
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
 
-bench-quality: venv
+bench-quality: venv  ## category on PriceRunner and creative on the reviews (the creative blend takes ~15 min)
 	$(BIN)/python benchmarks/quality.py
+
+bench-images: venv sysdeps  ## Fashion-MNIST and clothing photos training, then image batch throughput (~30 min)
+	$(BIN)/python benchmarks/images.py
 
 bench-serving: venv sysdeps
 	$(BIN)/python benchmarks/serving.py --workers 1

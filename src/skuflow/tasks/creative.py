@@ -135,6 +135,7 @@ class CreativeTask(ClassificationTask):
                 for name, p in model.member_proba(frame).items():  # each blend member on its own
                     pos = str(model.classes_[1])
                     metrics[f"member_roc_auc.{name}"] = float(roc_auc_score(frame[self.label] == pos, p))
+                    metrics[f"member_fit_seconds.{name}"] = float(model.member_seconds_[name])
         return metrics, artifacts
 
     def example_records(self, n: int = 2) -> list[dict[str, Any]]:
