@@ -66,9 +66,9 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def s3():
-    """An S3-compatible server (moto_server) on 127.0.0.1 and a boto3 client for it."""
+    """An S3-compatible server (moto_server) on 127.0.0.1, one per session, and a boto3 client for it."""
     import subprocess
     import sys
 
@@ -96,4 +96,9 @@ def s3_env(s3, monkeypatch):
     for key, value in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(key, value)
-    return url, client
+    # fsspec caches filesystem instances; one built before these variables were set would talk elsewhere
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+    yield url, client
+    s3fs.S3FileSystem.clear_instance_cache()
