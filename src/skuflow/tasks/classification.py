@@ -66,7 +66,11 @@ class ClassificationTask(Task):
     """A task whose model is a probabilistic classifier over ``label``."""
 
     def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
-        proba = predict_proba(model, frame)
+        return self.evaluate_proba(model, frame, predict_proba(model, frame))
+
+    def evaluate_proba(self, model: Any, frame: pd.DataFrame,
+                       proba: np.ndarray) -> tuple[dict[str, float], dict[str, Any]]:
+        """Metrics and artifacts from probabilities already computed (subclasses predict once)."""
         classes = [str(c) for c in model.classes_]
         y_true = frame[self.label].astype(str).tolist()
         metrics = classification_metrics(y_true, proba, classes)

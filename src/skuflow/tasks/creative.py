@@ -124,10 +124,11 @@ class CreativeTask(ClassificationTask):
     def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
         from sklearn.metrics import brier_score_loss, roc_auc_score
 
-        metrics, artifacts = super().evaluate(model, frame)
+        proba = predict_proba(model, frame)
+        metrics, artifacts = self.evaluate_proba(model, frame, proba)
         classes = [str(c) for c in model.classes_]
         if GOOD in classes:
-            p_good = predict_proba(model, frame)[:, classes.index(GOOD)]
+            p_good = proba[:, classes.index(GOOD)]
             is_good = (frame[self.label] == GOOD).to_numpy()
             metrics["brier"] = float(brier_score_loss(is_good, p_good))
             artifacts["calibration.png"] = calibration_figure(is_good, p_good)

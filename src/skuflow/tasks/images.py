@@ -136,8 +136,8 @@ class ImageTask(ClassificationTask):
         return {"sha256": hashlib.sha256(img).hexdigest()[:16], **image_stats(img)}
 
     def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
-        metrics, artifacts = super().evaluate(model, frame)
         proba = model.predict_proba(frame)
+        metrics, artifacts = self.evaluate_proba(model, frame, proba)
         history = getattr(model, "history_", [])
         if history:
             artifacts["learning_curves.png"] = learning_curves_figure(history, self.name)
