@@ -12,7 +12,6 @@ from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.serving.runtime import LoadedModel
 from skuflow.tasks.base import Task
 
-
 _ids = itertools.count()
 _process_tag: list[str] = []
 
