@@ -56,10 +56,14 @@ def wrk(url: str, body: dict, connections: int, duration: int) -> dict:
                  "wrk.headers['Content-Type'] = 'application/json'\n")
     script.close()
     threads = min(2, connections)
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
-                          "-s", script.name, url], capture_output=True, text=True, timeout=duration + 60).stdout
+    proc = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+                           "-s", script.name, url], capture_output=True, text=True, timeout=duration + 60)
     os.unlink(script.name)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    out = proc.stdout
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if found is None:
+        raise RuntimeError(f"wrk against {url} reported no rate:\n{out}\n{proc.stderr}")
+    rps = float(found.group(1))
     pct = {p: float(v) * UNITS[u] for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)

@@ -114,3 +114,24 @@ def test_killed_batch_resumes_without_duplicates(trained_home, tmp_path):
     scored = pd.read_parquet(out)
     assert len(scored) == 40_000 and scored["id"].is_unique
     assert set(scored["id"]) == set(frame["id"])
+
+
+def _allocator_environment() -> dict:
+    from skuflow.allocator import ENVIRONMENT
+
+    return {key: os.environ.get(key) for key in ENVIRONMENT}
+
+
+def test_local_workers_start_with_the_allocator_setting():
+    """glibc reads these at start-up only: the workers must be born with them (Dask's own default, a
+    128 kB trim threshold, halved image scoring speed)."""
+    from skuflow.allocator import ENVIRONMENT
+    from skuflow.batch.score import _client
+
+    client, cluster = _client(None, 1)
+    try:
+        seen = client.run(_allocator_environment)
+    finally:
+        client.close()
+        cluster.close()
+    assert list(seen.values()) == [ENVIRONMENT]
