@@ -1,6 +1,7 @@
 """The allocator setting takes effect: a large block freed on a worker thread stays in the process for
 the next batch instead of going back to the kernel (and coming back as page faults)."""
 
+import os
 import subprocess
 import sys
 
@@ -30,7 +31,9 @@ print(rss_mb() - before)
 
 
 def _kept_mb(mode: str) -> float:
-    out = subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, check=True)
+    # glibc's own defaults: no MALLOC_* variables (a Dask nanny started earlier in this process sets them)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, check=True, env=env)
     return float(out.stdout.strip())
 
 
