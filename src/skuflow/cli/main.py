@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from skuflow.allocator import keep_large_allocations
+from skuflow import allocator
 from skuflow.cli.output import emit, err_console, fail, out_console, steps
 from skuflow.errors import ConfigError, ModelNotFoundError, SkuflowError
 from skuflow.settings import Settings, get_settings
@@ -34,7 +34,9 @@ def _main() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    keep_large_allocations()  # before any thread starts, so that every thread shares the tuned arena
+    allocator.keep_large_allocations()  # before any thread starts, so that every thread shares the tuned arena
+    for key, value in allocator.ENVIRONMENT.items():  # and child processes (dashboard, retraining) start with it
+        os.environ.setdefault(key, value)
 
 
 def _settings() -> Settings:

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from skuflow import __version__
+from skuflow.allocator import keep_large_allocations
 from skuflow.data.generate import generate_catalogue
 from skuflow.errors import (
     ForbiddenError,
@@ -256,6 +257,7 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     """Build the API. Champions load in a background thread; ``/ready`` answers 503 until they have
     loaded and answered a warm-up prediction."""
     settings = settings or get_settings()
+    keep_large_allocations()  # uvicorn's worker processes never pass through the CLI; before any thread
     holder = ModelHolder()
     metrics = ApiMetrics()
     stop = threading.Event()
