@@ -69,7 +69,7 @@ class ModelHolder:
         with self._lock:
             self._models[task.name] = loaded  # one assignment: readers see the old or the new model
         # A model is hundreds of thousands of long-lived objects (vocabularies, trees): left in the young
-        # generations, every full collection walks them all and stalls requests for ~100 ms. Frozen, the
+        # generations, every full collection walks them all and stalls requests for ~200 ms. Frozen, the
         # collector skips them; reference counting still frees a replaced model.
         gc.collect()
         gc.freeze()
