@@ -60,9 +60,9 @@ def _model(kind: str, params: dict[str, Any]) -> Any:
         from skuflow.text.blend import BlendClassifier
 
         members = params.get("members") or {"tfidf_lr": {}, "nblr": {}}
-        built = [(name, _model(name if name in _KINDS else spec.get("kind", name), _params(spec)))
-                 for name, spec in members.items()]
-        refit = tuple(n for n, _ in built if n != "minilm_ft")
+        kinds = {name: name if name in _KINDS else (spec or {}).get("kind", name) for name, spec in members.items()}
+        built = [(name, _model(kinds[name], _params(spec))) for name, spec in members.items()]
+        refit = tuple(n for n, _ in built if kinds[n] != "minilm_ft")  # fine-tuning twice costs too much
         return BlendClassifier(built, refit=refit, holdout=float(params.get("holdout", 0.15)))
     raise ConfigError(f"Unknown model kind '{kind}' for task 'creative' (choose {', '.join(_KINDS)})")
 
