@@ -39,6 +39,9 @@ def test_fine_tuned_classifier_round_trips_through_pickle(no_network):
     poor = [{"title": f"Returned {i}", "description": "Cheap fabric, ripped after one wash."} for i in range(16)]
     clf = MiniLMClassifier(epochs=2, batch_size=8, lr=1e-4).fit(good + poor, ["good"] * 16 + ["poor"] * 16)
     assert [h["epoch"] for h in clf.history_] == [1, 2]
+    config = clf.encoder_.config  # fine-tuned without dropout on the explicit attention path (the faster one)
+    assert (config.hidden_dropout_prob, config.attention_probs_dropout_prob) == (0.0, 0.0)
+    assert config._attn_implementation == "eager"
     probe = [{"title": "Gorgeous and comfy", "description": "Perfect fit, I love it."},
              {"title": "Awful", "description": "Ripped and cheap, sent it back."}]
     before = clf.predict_proba(probe)
