@@ -29,9 +29,9 @@ def test_compose_file_validates_and_takes_every_secret_from_env():
     assert used <= defined, f"not in .env.example: {used - defined}"
     assert "change-me" not in text  # no secret is written into the compose file itself
     services = yaml.safe_load(text)["services"]
-    assert {"postgres", "minio", "mlflow", "skuflow-api", "prefect-server", "skuflow-flows", "prometheus",
-            "grafana"} <= set(services)
-    for name in ("postgres", "minio", "mlflow", "skuflow-api", "prefect-server", "prometheus"):
+    assert {"postgres", "minio", "mlflow", "skuflow-api", "prefect-server", "skuflow-flows", "skuflow-dashboard",
+            "prometheus", "grafana"} <= set(services)
+    for name in ("postgres", "minio", "mlflow", "skuflow-api", "prefect-server", "skuflow-dashboard", "prometheus"):
         assert "healthcheck" in services[name], name
     assert services["skuflow-api"]["depends_on"]["mlflow"]["condition"] == "service_healthy"
     assert "--backend-store-uri=postgresql://" in " ".join(services["mlflow"]["command"])
@@ -46,6 +46,7 @@ def test_dockerfile_passes_hadolint():
     text = (DEPLOY / "docker" / "Dockerfile").read_text()
     assert "AS serve" in text and "AS train" in text and "HEALTHCHECK" in text and "USER 10001" in text
     assert "-c constraints.txt" in text
+    assert "dashboard" in text.split("AS build-train", 1)[1].split("FROM", 1)[0]  # the dashboard runs from train
 
 
 def _manifests() -> list[Path]:
@@ -73,3 +74,7 @@ def test_kubernetes_manifests_validate_against_schemas():
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert container["resources"]["requests"] and container["resources"]["limits"]
+    dashboard = yaml.safe_load((DEPLOY / "k8s" / "base" / "deployment-dashboard.yaml").read_text())
+    container = dashboard["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"][0] == "dashboard" and container["image"].endswith(":train")
+    assert container["readinessProbe"]["httpGet"]["path"] == "/_stcore/health"  # Streamlit's own health route
