@@ -60,7 +60,7 @@ def _model(kind: str, params: dict[str, Any]) -> Any:
         from skuflow.text.blend import BlendClassifier
 
         members = params.get("members") or {"tfidf_lr": {}, "nblr": {}}
-        kinds = {name: name if name in _KINDS else (spec or {}).get("kind", name) for name, spec in members.items()}
+        kinds = {name: (spec or {}).get("kind", name) for name, spec in members.items()}  # the name, unless told
         built = [(name, _model(kinds[name], _params(spec))) for name, spec in members.items()]
         refit = tuple(n for n, _ in built if kinds[n] != "minilm_ft")  # fine-tuning twice costs too much
         return BlendClassifier(built, refit=refit, holdout=float(params.get("holdout", 0.15)))
