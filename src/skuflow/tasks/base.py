@@ -115,6 +115,10 @@ class Task(ABC):
 
         return validate_records(frame, self.required_fields, label=self.label, where=where)
 
+    def strata(self, frame: pd.DataFrame) -> pd.Series:
+        """What a random split stratifies on (the label, unless the task says otherwise)."""
+        return frame[self.label]
+
     def log_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """What the prediction log keeps of an input (image tasks keep statistics, not pixels)."""
         return record

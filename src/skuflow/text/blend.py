@@ -1,6 +1,12 @@
-"""A stacked blend of binary text classifiers: members fit on most of the training rows, a logistic
-regression learns how much to trust each member's log-odds on the rest, and cheap members are refit on
-every row afterwards."""
+"""A cross-fitted, stacked blend of binary text classifiers.
+
+The training rows are cut into disjoint stratified folds of ``holdout`` of the rows each; in each of
+``rounds`` rounds every member fits on the rows outside one fold and predicts that fold. A logistic
+regression learns, on the union of those held-out folds, how much to trust each member's log-odds. Then
+cheap members (``refit``) are refit on every row, and the expensive ones (fine-tuned encoders) keep their
+fold fits and predict as the mean log-odds of those copies: with several rounds, the copies together have
+seen every row the stacker was not sure about, at the price of one fit per round, never a second pass.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 
 from skuflow.features.tabular import Table
 
@@ -27,15 +32,38 @@ def _rows(X: Table, idx: np.ndarray) -> Table:
     return X.iloc[idx] if hasattr(X, "iloc") else [X[i] for i in idx]
 
 
+def stratified_folds(y: np.ndarray, share: float, rounds: int, seed: int) -> list[np.ndarray]:
+    """``rounds`` disjoint folds, each holding ``share`` of every class's rows (shuffled with ``seed``)."""
+    if rounds < 1 or rounds * share > 1 + 1e-9:
+        raise ValueError(f"{rounds} folds of {share:.0%} of the rows do not fit in the data")
+    rng = np.random.default_rng(seed)
+    folds: list[list[np.ndarray]] = [[] for _ in range(rounds)]
+    for cls in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == cls))
+        size = max(1, int(round(share * len(idx))))
+        for r in range(rounds):
+            folds[r].append(idx[r * size:(r + 1) * size])
+    return [np.sort(np.concatenate(f)) for f in folds]
+
+
+def _reseeded(est: Any, offset: int) -> Any:
+    """A fresh copy of ``est``; a seeded estimator gets its seed moved by ``offset`` (copies differ)."""
+    model = clone(est)
+    if offset and "seed" in model.get_params(deep=False):
+        model.set_params(seed=int(model.get_params(deep=False)["seed"]) + offset)
+    return model
+
+
 class BlendClassifier(ClassifierMixin, BaseEstimator):
     """``members``: ``[(name, estimator), ...]``; ``refit``: names refit on all rows once the weights are
-    known (the expensive fine-tuned encoder keeps its first fit)."""
+    known; ``holdout``: each fold's share of the rows; ``rounds``: how many folds get their own fit."""
 
     def __init__(self, members: list[tuple[str, Any]], refit: tuple[str, ...] = (), holdout: float = 0.15,
-                 seed: int = 0) -> None:
+                 rounds: int = 1, seed: int = 0) -> None:
         self.members = members
         self.refit = refit
         self.holdout = holdout
+        self.rounds = rounds
         self.seed = seed
 
     def fit(self, X: Table, y: Any) -> BlendClassifier:
@@ -43,41 +71,56 @@ class BlendClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array(sorted(set(y.tolist())))
         if len(self.classes_) != 2:
             raise ValueError("the blend combines binary classifiers")
-        idx = np.arange(len(y))
-        fit_idx, hold_idx = train_test_split(idx, test_size=self.holdout, random_state=self.seed, stratify=y)
-        self.fitted_: list[tuple[str, Any]] = []
-        hold_logits = []
-        self.member_seconds_: dict[str, float] = {}
-        for name, est in self.members:
-            t0 = time.perf_counter()
-            model = clone(est).fit(_rows(X, fit_idx), y[fit_idx])
-            hold_logits.append(_logit(self._positive(model, _rows(X, hold_idx))))
-            self.fitted_.append((name, model))
-            self.member_seconds_[name] = time.perf_counter() - t0
-            log.info("blend member %s fitted in %.0fs", name, self.member_seconds_[name])
-        stack = np.column_stack(hold_logits)
-        self.stacker_ = LogisticRegression(C=1.0).fit(stack, y[hold_idx] == self.classes_[1])
+        folds = stratified_folds(y, self.holdout, int(self.rounds), self.seed)
+        everyone = np.arange(len(y))
+        held = np.concatenate(folds)
+        oof = np.zeros((len(y), len(self.members)))
+        copies: dict[str, list[Any]] = {name: [] for name, _ in self.members}
+        self.member_seconds_: dict[str, float] = {name: 0.0 for name, _ in self.members}
+        for r, fold in enumerate(folds):
+            fit_idx = np.setdiff1d(everyone, fold, assume_unique=True)
+            for j, (name, est) in enumerate(self.members):
+                t0 = time.perf_counter()
+                model = _reseeded(est, r).fit(_rows(X, fit_idx), y[fit_idx])
+                oof[fold, j] = _logit(self._positive(model, _rows(X, fold)))
+                if name not in self.refit:
+                    copies[name].append(model)
+                self.member_seconds_[name] += time.perf_counter() - t0
+                log.info("blend member %s, fold %d/%d, fitted in %.0fs", name, r + 1, len(folds),
+                         time.perf_counter() - t0)
+        self.stacker_ = LogisticRegression(C=1.0).fit(oof[held], y[held] == self.classes_[1])
         self.weights_ = dict(zip([n for n, _ in self.members], self.stacker_.coef_.ravel().tolist(), strict=True))
-        log.info("blend weights %s", {k: round(v, 3) for k, v in self.weights_.items()})
-        for i, (name, _) in enumerate(self.fitted_):
+        log.info("blend weights %s on %d held-out rows", {k: round(v, 3) for k, v in self.weights_.items()},
+                 len(held))
+        for name, est in self.members:
             if name in self.refit:
                 t0 = time.perf_counter()
-                self.fitted_[i] = (name, clone(dict(self.members)[name]).fit(X, y))
+                copies[name] = [clone(est).fit(X, y)]
                 self.member_seconds_[name] += time.perf_counter() - t0
+        self.fitted_: list[tuple[str, list[Any]]] = [(name, copies[name]) for name, _ in self.members]
         return self
 
     def _positive(self, model: Any, X: Table) -> np.ndarray:
         classes = [str(c) for c in model.classes_]
         return model.predict_proba(X)[:, classes.index(str(self.classes_[1]))]
 
-    def member_proba(self, X: Table) -> dict[str, np.ndarray]:
-        """Each member's probability of the positive class (for side-by-side reports)."""
-        return {name: self._positive(model, X) for name, model in self.fitted_}
+    def _member_logit(self, models: Any, X: Table) -> np.ndarray:
+        if not isinstance(models, list):  # blends pickled before cross-fitting kept one model per member
+            models = [models]
+        return np.mean([_logit(self._positive(m, X)) for m in models], axis=0)
 
-    def predict_proba(self, X: Table) -> np.ndarray:
-        stack = np.column_stack([_logit(self._positive(m, X)) for _, m in self.fitted_])
+    def member_logits(self, X: Table) -> dict[str, np.ndarray]:
+        """Each member's log-odds of the positive class (its copies averaged)."""
+        return {name: self._member_logit(models, X) for name, models in self.fitted_}
+
+    def proba_from_logits(self, logits: dict[str, np.ndarray]) -> np.ndarray:
+        """The blend's class probabilities from ``member_logits`` (evaluation scores members and blend once)."""
+        stack = np.column_stack([logits[name] for name, _ in self.fitted_])
         pos = self.stacker_.predict_proba(stack)[:, 1]
         return np.column_stack([1 - pos, pos])
+
+    def predict_proba(self, X: Table) -> np.ndarray:
+        return self.proba_from_logits(self.member_logits(X))
 
     def predict(self, X: Table) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(1)]

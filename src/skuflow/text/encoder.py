@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 from skuflow.estimators.torch_cpu import cpu_autocast, seeded_start
-from skuflow.features.tabular import Table
+from skuflow.features.tabular import Table, column, float_or_nan
 from skuflow.text.listing import listing_texts
 
 log = logging.getLogger("skuflow.text")
@@ -134,7 +134,8 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, epochs: float = 1.0, max_length: int = 160, batch_size: int = 32, lr: float = 5e-5,
                  head_lr: float = 1e-3, weight_decay: float = 0.01, warmup: float = 0.06, dropout: float = 0.1,
-                 hidden_dropout: float = 0.0, attention_dropout: float = 0.0, bf16: bool = True,
+                 hidden_dropout: float = 0.0, attention_dropout: float = 0.0, freeze_embeddings: bool = False,
+                 layer_decay: float = 1.0, score_weight: float = 0.0, score: str = "rating", bf16: bool = True,
                  threads: int | None = None, seed: int = 0) -> None:
         self.epochs = epochs
         self.max_length = max_length
@@ -146,6 +147,10 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.hidden_dropout = hidden_dropout
         self.attention_dropout = attention_dropout
+        self.freeze_embeddings = freeze_embeddings
+        self.layer_decay = layer_decay
+        self.score_weight = score_weight
+        self.score = score
         self.bf16 = bf16
         self.threads = threads
         self.seed = seed
@@ -162,17 +167,19 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         labels = np.asarray(y).astype(str)
         self.classes_ = np.array(sorted(set(labels.tolist())))
         targets = torch.from_numpy(np.searchsorted(self.classes_, labels).astype(np.int64))
+        stars = np.array([float_or_nan(v) for v in column(X, self.score)]) if self.score_weight else np.array([])
+        self.scored_ = bool(np.isfinite(stars).any())  # a second head output regresses the standardised score
+        known = np.isfinite(stars) if self.scored_ else np.zeros(len(labels), bool)
+        z = (stars - np.nanmean(stars)) / (np.nanstd(stars) or 1.0) if self.scored_ else np.zeros(len(labels))
+        score_z = torch.from_numpy(np.nan_to_num(z).astype(np.float32))
+        score_known = torch.from_numpy(known)
         self.tokenizer_, self.encoder_ = load_encoder(**self._config())
         self.head_ = self._head()
         enc = _Encoded(self.tokenizer_, listing_texts(X), self.max_length)
         n_batches = int(np.ceil(len(labels) / self.batch_size))
         total = max(1, int(round(self.epochs * n_batches)))
-        no_decay = [p for n, p in self.encoder_.named_parameters() if "bias" in n or "LayerNorm" in n]
-        decay = [p for n, p in self.encoder_.named_parameters() if not ("bias" in n or "LayerNorm" in n)]
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.weight_decay},
-                                 {"params": no_decay, "weight_decay": 0.0},
-                                 {"params": self.head_.parameters(), "lr": self.head_lr, "weight_decay": 0.0}],
-                                lr=self.lr)
+        opt = torch.optim.AdamW(self._param_groups() + [
+            {"params": list(self.head_.parameters()), "lr": self.head_lr, "weight_decay": 0.0}], lr=self.lr)
         warm = max(1, int(self.warmup * total))
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm)))
@@ -189,8 +196,12 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
                 ids, mask = enc.batch(idx)
                 with self._autocast():
                     hidden = self.encoder_(input_ids=ids, attention_mask=mask).last_hidden_state
-                    logits = self.head_(_mean_pool(hidden.float(), mask))
-                loss = F.cross_entropy(logits.float(), targets[idx])
+                    out = self.head_(_mean_pool(hidden.float(), mask)).float()
+                n = len(self.classes_)
+                loss = F.cross_entropy(out[:, :n], targets[idx])
+                if self.scored_ and bool(score_known[idx].any()):
+                    k = score_known[idx]
+                    loss = loss + self.score_weight * F.mse_loss(out[k, n], score_z[idx][k])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.encoder_.parameters(), 1.0)
@@ -209,6 +220,23 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
+    def _param_groups(self) -> list[dict[str, Any]]:
+        """AdamW groups: no weight decay on biases and LayerNorms; with ``layer_decay`` < 1 each layer
+        below the top learns ``layer_decay`` times as fast as the one above it (embeddings slowest)."""
+        if self.freeze_embeddings:
+            self.encoder_.embeddings.word_embeddings.weight.requires_grad_(False)
+        n_layers = self.encoder_.config.num_hidden_layers
+        groups: dict[tuple[float, float], list[Any]] = {}
+        for name, param in self.encoder_.named_parameters():
+            if not param.requires_grad:
+                continue
+            depth = int(name.split("layer.")[1].split(".")[0]) + 1 if "layer." in name else (
+                0 if name.startswith("embeddings") else n_layers)
+            lr = self.lr * self.layer_decay ** (n_layers - depth)
+            wd = 0.0 if ("bias" in name or "LayerNorm" in name) else self.weight_decay
+            groups.setdefault((lr, wd), []).append(param)
+        return [{"params": ps, "lr": lr, "weight_decay": wd} for (lr, wd), ps in groups.items()]
+
     def predict_proba(self, X: Table, batch_size: int = 64) -> np.ndarray:
         import torch
 
@@ -218,7 +246,8 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
             for idx in _length_batches(enc.lengths, batch_size, None):
                 ids, mask = enc.batch(idx)
                 hidden = self.encoder_(input_ids=ids, attention_mask=mask).last_hidden_state
-                out[idx] = torch.softmax(self.head_(_mean_pool(hidden.float(), mask)).float(), 1).numpy()
+                logits = self.head_(_mean_pool(hidden.float(), mask)).float()[:, :len(self.classes_)]
+                out[idx] = torch.softmax(logits, 1).numpy()
         return out
 
     def _config(self) -> dict[str, Any]:
@@ -233,7 +262,8 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         import torch
 
         return torch.nn.Sequential(torch.nn.Dropout(self.dropout),
-                                   torch.nn.Linear(self.encoder_.config.hidden_size, len(self.classes_)))
+                                   torch.nn.Linear(self.encoder_.config.hidden_size,
+                                                   len(self.classes_) + int(getattr(self, "scored_", False))))
 
     def predict(self, X: Table) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(1)]
@@ -251,7 +281,9 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         weights = state.pop("_weights", None)
         self.__dict__.update(state)
-        for key, old in (("hidden_dropout", 0.1), ("attention_dropout", 0.1)):  # pickled before they existed
+        # defaults for pickles from before these existed
+        for key, old in (("hidden_dropout", 0.1), ("attention_dropout", 0.1), ("freeze_embeddings", False),
+                         ("layer_decay", 1.0), ("score_weight", 0.0), ("score", "rating")):
             self.__dict__.setdefault(key, old)
         if weights is not None:
             import torch

@@ -48,8 +48,10 @@ class TrainResult:
                 "validation": self.validation, "rows": self.rows, "seconds": round(self.seconds, 2)}
 
 
-def split_frame(frame: pd.DataFrame, label: str, cfg: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The data's own test split, a random stratified split, or grouped so no group sits on both sides.
+def split_frame(frame: pd.DataFrame, label: str, cfg: SplitConfig,
+                strata: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The data's own test split, a random stratified split (on ``strata``, the label by default), or
+    grouped so no group sits on both sides.
 
     With a predefined split, every row not marked ``test`` trains (``validation`` rows travel with the
     training rows; models that use a validation set pick them out by the ``split`` column)."""
@@ -67,8 +69,9 @@ def split_frame(frame: pd.DataFrame, label: str, cfg: SplitConfig) -> tuple[pd.D
         splitter = GroupShuffleSplit(n_splits=1, test_size=cfg.test_size, random_state=cfg.seed)
         tr, te = next(splitter.split(frame, groups=frame[cfg.group_key].astype(str)))
         return frame.iloc[tr].reset_index(drop=True), frame.iloc[te].reset_index(drop=True)
-    counts = frame[label].value_counts()
-    stratify = frame[label] if len(counts) > 1 and counts.min() >= 2 else None
+    strata = frame[label] if strata is None else strata
+    counts = strata.value_counts()
+    stratify = strata if len(counts) > 1 and counts.min() >= 2 else None
     tr_df, te_df = train_test_split(frame, test_size=cfg.test_size, random_state=cfg.seed, stratify=stratify)
     return tr_df.reset_index(drop=True), te_df.reset_index(drop=True)
 
@@ -159,7 +162,7 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
     step = on_step or (lambda _name: None)
     model_name = config.model_name or task.name
     digest, source, report = prepared.digest, prepared.source, prepared.report
-    train_df, test_df = split_frame(prepared.frame, task.label, config.split)
+    train_df, test_df = split_frame(prepared.frame, task.label, config.split, task.strata(prepared.frame))
 
     store = RegistryStore(settings)
     with store.run(task.name, run_name=f"{model_name}-{digest[:8]}") as run:
@@ -202,7 +205,7 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
 def check_and_promote(task: Task, candidate: Candidate, prepared: PreparedData, config: TrainConfig,
                       settings: Settings) -> Decision:
     """The champion gate, on the candidate's own evaluation rows (the split is deterministic)."""
-    _, test_df = split_frame(prepared.frame, task.label, config.split)
+    _, test_df = split_frame(prepared.frame, task.label, config.split, task.strata(prepared.frame))
     store = RegistryStore(settings)
     decision = promote_if_better(store, task, candidate.model_name, candidate.version,
                                  candidate.metrics[task.primary_metric], test_df, settings.promotion_margin)
