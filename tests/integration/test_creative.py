@@ -109,3 +109,28 @@ def test_api_predicts_quality_and_generates_ranked_copy(creative_home):
         assert bad.status_code == 422 and "title" in bad.json()["message"]
         bad = client.post("/v1/creative/generate", json={**PRODUCT, "variants": 50})
         assert bad.status_code == 422 and "variants" in bad.json()["message"]
+
+
+@pytest.mark.shared_data
+def test_cross_fitted_blend_trains_registers_and_serves_from_the_registry(tmp_path):
+    if not REVIEWS.exists():
+        pytest.skip(f"{REVIEWS} not found")
+    from skuflow.registry.store import RegistryStore
+
+    settings = make_settings(tmp_path / "home")
+    sample = pd.read_csv(REVIEWS).sample(4000, random_state=1)
+    config = load_config("configs/womens-reviews.yaml")  # the shipped recipe without its encoder
+    config.model.params = {**config.model.params, "rounds": 2,
+                           "members": {k: v for k, v in config.model.params["members"].items() if k != "minilm_ft"}}
+    result = train("creative", sample, config, settings)
+    m = result.metrics
+    assert {"member_roc_auc.nblr", "member_roc_auc.score_ridge"} <= set(m) and m["roc_auc"] > 0.85
+    model = RegistryStore(settings).load_model("creative", result.version)
+    assert len(model.stacker_.coef_.ravel()) == 2 and dict(model.fitted_)["score_ridge"][0].uses_score_
+    assert result.rows["train"] + result.rows["test"] == result.validation["rows_valid"]
+    with TestClient(create_app(settings)) as client:
+        while client.get("/ready").status_code != 200:
+            __import__("time").sleep(0.1)
+        q = client.post("/v1/creative/predict", json=PRODUCT)
+        assert q.status_code == 200 and q.json()["prediction"] in ("good", "poor")
+        assert q.headers["X-Model-Version"] == str(result.version)

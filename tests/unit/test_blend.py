@@ -96,6 +96,13 @@ def test_fine_tuned_members_keep_their_first_fit_whatever_their_name():
     assert dict(model.members)["minilm_ft_long"].epochs == 3
 
 
+def test_rounds_that_do_not_fit_the_rows_are_a_config_error_before_any_fit():
+    from skuflow.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="7 rounds of a 0.15 holdout"):
+        get_task("creative").build_model({"kind": "blend", "params": {"rounds": 7, "holdout": 0.15}}, {})
+
+
 def _starred(n: int, seed: int) -> list[dict]:
     """Reviews whose words follow their stars: 'meh' ones get 3 (poor, but nearly good), 'awful' ones 1."""
     rng = np.random.default_rng(seed)

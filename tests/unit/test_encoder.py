@@ -48,3 +48,29 @@ def test_fine_tuned_classifier_round_trips_through_pickle(no_network):
     after = pickle.loads(pickle.dumps(clf)).predict_proba(probe)
     assert np.allclose(before, after, atol=1e-5)
     assert list(clf.predict(probe)) == ["good", "poor"]
+
+
+def test_score_head_learns_the_stars_and_prediction_reads_the_classes(no_network):
+    import torch
+
+    from skuflow.text.encoder import MiniLMClassifier, _Encoded, _mean_pool
+
+    words = {5: "Beautiful, soft, fits perfectly.", 3: "It is okay, a bit plain.", 1: "Cheap fabric, ripped."}
+    rows = [{"title": f"Top {i}", "description": words[s], "rating": float(s)}
+            for i, s in enumerate([5, 3, 1] * 12)]
+    labels = ["good" if r["rating"] >= 3.5 else "poor" for r in rows]
+    clf = MiniLMClassifier(epochs=3, batch_size=8, lr=1e-4, score_weight=1.0).fit(rows, labels)
+    assert clf.scored_ and clf.head_[1].out_features == 3  # good, poor and the standardised stars
+    probe = [{"title": "Top", "description": words[s]} for s in (5, 3, 1)]  # no stars at prediction time
+    proba = clf.predict_proba(probe)
+    assert proba.shape == (3, 2) and np.allclose(proba.sum(1), 1.0)
+    ids, mask = _Encoded(
+        clf.tokenizer_, [f"{p['title']}. {p['description']}" for p in probe], 160).batch(np.arange(3))
+    with torch.inference_mode():
+        stars = clf.head_(_mean_pool(clf.encoder_(input_ids=ids, attention_mask=mask).last_hidden_state, mask))[:, 2]
+    assert stars[0] > stars[1] > stars[2]  # the extra output orders 5 > 3 > 1 stars
+    again = pickle.loads(pickle.dumps(clf))
+    assert again.head_[1].out_features == 3 and np.allclose(again.predict_proba(probe), proba, atol=1e-5)
+    plain = MiniLMClassifier(epochs=1, batch_size=8, score_weight=1.0).fit(
+        [{k: v for k, v in r.items() if k != "rating"} for r in rows], labels)
+    assert not plain.scored_ and plain.head_[1].out_features == 2  # no stars in the data: classes only

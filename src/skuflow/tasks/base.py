@@ -83,8 +83,10 @@ class Task(ABC):
         """Return an unfitted estimator that holds all preprocessing (sklearn ``Pipeline``)."""
 
     @abstractmethod
-    def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
-        """Metrics on labelled rows, and artifacts (name -> matplotlib figure or JSON-able dict)."""
+    def evaluate(self, model: Any,
+                 frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], np.ndarray]:
+        """Metrics on labelled rows, artifacts (name -> matplotlib figure or JSON-able dict), and the rows'
+        class probabilities (columns as ``model.classes_``: the reference profile reuses them)."""
 
     @abstractmethod
     def example_records(self, n: int = 2) -> list[dict[str, Any]]:

@@ -65,8 +65,10 @@ def confusion_figure(y_true: list[str], y_pred: list[str], classes: list[str], t
 class ClassificationTask(Task):
     """A task whose model is a probabilistic classifier over ``label``."""
 
-    def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
-        return self.evaluate_proba(model, frame, predict_proba(model, frame))
+    def evaluate(self, model: Any,
+                 frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], np.ndarray]:
+        proba = predict_proba(model, frame)
+        return (*self.evaluate_proba(model, frame, proba), proba)
 
     def evaluate_proba(self, model: Any, frame: pd.DataFrame,
                        proba: np.ndarray) -> tuple[dict[str, float], dict[str, Any]]:

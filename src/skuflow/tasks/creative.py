@@ -65,8 +65,11 @@ def _model(kind: str, params: dict[str, Any]) -> Any:
         kinds = {name: (spec or {}).get("kind", name) for name, spec in members.items()}  # the name, unless told
         built = [(name, _model(kinds[name], _params(spec))) for name, spec in members.items()]
         refit = tuple(n for n, _ in built if kinds[n] != "minilm_ft")  # fine-tuning twice costs too much
-        return BlendClassifier(built, refit=refit, holdout=float(params.get("holdout", 0.15)),
-                               rounds=int(params.get("rounds", 1)))
+        holdout, rounds = float(params.get("holdout", 0.15)), int(params.get("rounds", 1))
+        if not (0 < holdout < 1 and rounds >= 1 and rounds * holdout <= 1):
+            raise ConfigError(f"model.params: {rounds} rounds of a {holdout:g} holdout do not fit in the "
+                              "training rows (need 0 < holdout < 1, rounds >= 1, rounds x holdout <= 1)")
+        return BlendClassifier(built, refit=refit, holdout=holdout, rounds=rounds)
     raise ConfigError(f"Unknown model kind '{kind}' for task 'creative' (choose {', '.join(_KINDS)})")
 
 
@@ -131,7 +134,8 @@ class CreativeTask(ClassificationTask):
         kind = model_config.get("kind") or self.default_kind
         return _model(kind, {**feature_config, **(model_config.get("params") or {})})
 
-    def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
+    def evaluate(self, model: Any,
+                 frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], np.ndarray]:
         from sklearn.metrics import brier_score_loss, roc_auc_score
 
         logits = model.member_logits(frame) if hasattr(model, "member_logits") else None
@@ -148,7 +152,7 @@ class CreativeTask(ClassificationTask):
                     pos = str(model.classes_[1])
                     metrics[f"member_roc_auc.{name}"] = float(roc_auc_score(frame[self.label] == pos, z))
                     metrics[f"member_fit_seconds.{name}"] = float(model.member_seconds_[name])
-        return metrics, artifacts
+        return metrics, artifacts, proba
 
     def example_records(self, n: int = 2) -> list[dict[str, Any]]:
         examples = [

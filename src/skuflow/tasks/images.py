@@ -135,14 +135,15 @@ class ImageTask(ClassificationTask):
         img = record["image"]
         return {"sha256": hashlib.sha256(img).hexdigest()[:16], **image_stats(img)}
 
-    def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any]]:
+    def evaluate(self, model: Any,
+                 frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], np.ndarray]:
         proba = model.predict_proba(frame)
         metrics, artifacts = self.evaluate_proba(model, frame, proba)
         history = getattr(model, "history_", [])
         if history:
             artifacts["learning_curves.png"] = learning_curves_figure(history, self.name)
         artifacts["misclassified.png"] = misclassified_figure(frame, proba, model, self.label)
-        return metrics, artifacts
+        return metrics, artifacts, proba
 
 
 def _rows(X: Table) -> list[dict[str, Any]]:

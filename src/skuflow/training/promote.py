@@ -57,7 +57,7 @@ def promote_if_better(store: RegistryStore, task: Task, model_name: str, version
     if current is not None and current.version != version:
         try:
             champ_model = store.load_model(model_name, current.version)
-            champ_metrics, artifacts = task.evaluate(champ_model, eval_frame)
+            champ_metrics, artifacts, _ = task.evaluate(champ_model, eval_frame)
             _close_figures(artifacts)
             champion_score = float(champ_metrics[metric])
         except Exception as exc:  # a champion that cannot score the rows is no bar to clear

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
@@ -20,7 +21,7 @@ from skuflow.errors import ConfigError, DataError, MissingColumnError
 from skuflow.monitoring.profile import Profile, build_profile
 from skuflow.registry.store import PROFILE_ARTIFACT, RegistryStore
 from skuflow.settings import Settings
-from skuflow.tasks.base import Task, get_task
+from skuflow.tasks.base import Task, get_task, predictions_from_proba
 from skuflow.training.config import SplitConfig, TrainConfig
 from skuflow.training.promote import Decision, promote_if_better
 
@@ -150,8 +151,9 @@ def _requirements(task: Task) -> list[str]:
     return reqs
 
 
-def reference_profile(task: Task, model: Any, frame: pd.DataFrame) -> Profile:
-    preds = task.predict(model, frame, top_k=1)
+def reference_profile(task: Task, model: Any, frame: pd.DataFrame, proba: np.ndarray) -> Profile:
+    """What the model saw and said on held-out rows (``proba``: its probabilities there, from evaluation)."""
+    preds = predictions_from_proba(proba, model.classes_, top_k=1)
     return build_profile(task.name, task.monitored_features(frame), list(task.monitor_numeric),
                          list(task.monitor_categorical), preds.labels, preds.confidences)
 
@@ -183,14 +185,14 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         fit_seconds = time.perf_counter() - t_fit
 
         step(f"evaluate on {len(test_df):,} rows")
-        metrics, artifacts = task.evaluate(model, test_df)
+        metrics, artifacts, proba = task.evaluate(model, test_df)
         metrics["fit_seconds"] = fit_seconds
         run.log_metrics(metrics)
         for row in getattr(model, "history_", []):  # per-epoch curves of networks, as MLflow steps
             run.log_metrics({f"epoch.{k}": v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
         run.log_artifacts(artifacts)
         # what the model saw and said on held-out rows: the reference drift is measured against
-        run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, model, test_df).to_dict()})
+        run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, model, test_df, proba).to_dict()})
 
         step("register")
         example = pd.DataFrame(task.example_records(2))
