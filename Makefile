@@ -54,7 +54,7 @@ lint: venv
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
 
-bench-quality: venv  ## category on PriceRunner and creative on the reviews (the creative blend takes ~15 min)
+bench-quality: venv  ## category on PriceRunner and creative on the reviews (the creative blend takes ~20 min)
 	$(BIN)/python benchmarks/quality.py
 
 bench-images: venv sysdeps  ## Fashion-MNIST and clothing photos training, then image batch throughput (~30 min)
