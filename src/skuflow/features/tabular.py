@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
+import numpy as np
 import pandas as pd
 
 Records: TypeAlias = Sequence[Mapping[str, Any]]
@@ -23,6 +24,11 @@ def column(X: Table, name: str) -> list[Any]:
             return [None] * len(X)
         return X[name].tolist()
     return [row.get(name) for row in X]
+
+
+def numeric_column(X: Table, name: str) -> np.ndarray:
+    """One column as floats; missing columns, missing values and non-numbers are NaN."""
+    return np.array([float_or_nan(v) for v in column(X, name)], dtype=float)
 
 
 def text_or_empty(value: Any) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 from skuflow.estimators.torch_cpu import cpu_autocast, seeded_start
-from skuflow.features.tabular import Table, column, float_or_nan
+from skuflow.features.tabular import Table, numeric_column
 from skuflow.text.listing import listing_texts
 
 log = logging.getLogger("skuflow.text")
@@ -169,10 +169,10 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         labels = np.asarray(y).astype(str)
         self.classes_ = np.array(sorted(set(labels.tolist())))
         targets = torch.from_numpy(np.searchsorted(self.classes_, labels).astype(np.int64))
-        stars = np.array([float_or_nan(v) for v in column(X, self.score)]) if self.score_weight else np.array([])
-        self.scored_ = bool(np.isfinite(stars).any())  # a second head output regresses the standardised score
-        known = np.isfinite(stars) if self.scored_ else np.zeros(len(labels), bool)
-        z = (stars - np.nanmean(stars)) / (np.nanstd(stars) or 1.0) if self.scored_ else np.zeros(len(labels))
+        stars = numeric_column(X, self.score) if self.score_weight else np.full(len(labels), np.nan)
+        known = np.isfinite(stars)
+        self.scored_ = bool(known.any())  # a second head output regresses the standardised score
+        z = (stars - stars[known].mean()) / (stars[known].std() or 1.0) if self.scored_ else stars
         score_z = torch.from_numpy(np.nan_to_num(z).astype(np.float32))
         score_known = torch.from_numpy(known)
         self.tokenizer_, self.encoder_ = load_encoder(**self._config())
@@ -180,8 +180,12 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         enc = _Encoded(self.tokenizer_, listing_texts(X), self.max_length)
         n_batches = int(np.ceil(len(labels) / self.batch_size))
         total = max(1, int(round(self.epochs * n_batches)))
-        opt = torch.optim.AdamW(self._param_groups() + [
-            {"params": list(self.head_.parameters()), "lr": self.head_lr, "weight_decay": 0.0}], lr=self.lr)
+        no_decay = [p for n, p in self.encoder_.named_parameters() if "bias" in n or "LayerNorm" in n]
+        decay = [p for n, p in self.encoder_.named_parameters() if not ("bias" in n or "LayerNorm" in n)]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.weight_decay},
+                                 {"params": no_decay, "weight_decay": 0.0},
+                                 {"params": self.head_.parameters(), "lr": self.head_lr, "weight_decay": 0.0}],
+                                lr=self.lr)
         warm = max(1, int(self.warmup * total))
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm)))
@@ -221,13 +225,6 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         self.head_.eval()
         self.fit_seconds_ = time.perf_counter() - started
         return self
-
-    def _param_groups(self) -> list[dict[str, Any]]:
-        """AdamW groups: no weight decay on biases and LayerNorms."""
-        named = list(self.encoder_.named_parameters())
-        plain = [p for n, p in named if "bias" in n or "LayerNorm" in n]
-        return [{"params": [p for n, p in named if not ("bias" in n or "LayerNorm" in n)],
-                 "weight_decay": self.weight_decay}, {"params": plain, "weight_decay": 0.0}]
 
     def predict_proba(self, X: Table, batch_size: int = 64) -> np.ndarray:
         import torch

@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from skuflow.features.tabular import Table, column, float_or_nan
+from skuflow.features.tabular import Table, numeric_column
 from skuflow.text.listing import ListingText, listing_texts
 
 
@@ -84,7 +84,7 @@ class ScoreRidge(ClassifierMixin, BaseEstimator):
         if len(self.classes_) != 2:
             raise ValueError("ScoreRidge is a binary classifier")
         flag = (y == self.classes_[1]).astype(float)
-        target = np.array([float_or_nan(v) for v in column(X, self.score)])
+        target = numeric_column(X, self.score)
         self.uses_score_ = bool(np.isfinite(target).any())
         if not self.uses_score_:
             target = flag
