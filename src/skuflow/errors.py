@@ -93,3 +93,11 @@ class DataError(SkuflowError):
 
     status_code = 400
     error_code = "invalid_data"
+
+
+class ChampionUnavailableError(SkuflowError):
+    """The gate could not load or read the champion (store unreachable, load error): no decision is taken,
+    the challenger stays registered and unpromoted, and the next run tries again."""
+
+    status_code = 503
+    error_code = "champion_unavailable"

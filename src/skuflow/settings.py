@@ -34,11 +34,18 @@ class Settings(BaseSettings):
     admin_api_key: str | None = Field(default=None, description="Key for admin routes (retrain).")
 
     promotion_margin: float = Field(default=0.0, ge=0.0, description="Min. gain of the primary metric to promote.")
+    promotion_confidence: float = Field(default=0.95, ge=0.0, lt=1.0, description="Confidence that the gain "
+                                        "exceeds the margin (paired bootstrap); 0 = the point estimate alone.")
+    promotion_min_rows: int = Field(default=500, ge=1, description="Fewest rows neither model trained on "
+                                    "that a decision needs; fewer = no decision.")
+    promotion_resamples: int = Field(default=1000, ge=100, description="Bootstrap resamples of the gate.")
 
     train_data: str = Field(default="synthetic:5000", description="What the daily train flow ingests.")
     batch_input: str = Field(default="synthetic:100000", description="What the nightly batch scores.")
     batch_output: str | None = Field(default=None, description="Base folder/URL of batch outputs.")
     dask_scheduler: str | None = Field(default=None, description="dask.distributed address; default local.")
+    tuning_url: str | None = Field(default=None, description="SQLAlchemy URL of tuning studies; default SQLite "
+                                   "in home.")
     train_cron: str = "0 0 * * *"
     batch_cron: str = "0 2 * * *"
 

@@ -126,9 +126,9 @@ def test_local_workers_start_with_the_allocator_setting():
     """glibc reads these at start-up only: the workers must be born with them (Dask's own default, a
     128 kB trim threshold, halved image scoring speed)."""
     from skuflow.allocator import ENVIRONMENT
-    from skuflow.batch.score import _client
+    from skuflow.cluster import start_client
 
-    client, cluster = _client(None, 1)
+    client, cluster = start_client(None, 1)
     try:
         seen = client.run(_allocator_environment)
     finally:

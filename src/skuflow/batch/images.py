@@ -18,7 +18,8 @@ import fsspec
 import numpy as np
 import pandas as pd
 
-from skuflow.batch.score import BatchResult, Progress, _BackgroundCluster, _log, _manifest, dispatch
+from skuflow.batch.score import BatchResult, Progress, _log, _manifest, dispatch
+from skuflow.cluster import BackgroundCluster
 from skuflow.errors import ModelNotFoundError, SkuflowError
 from skuflow.images.sources import list_images, read_bytes
 from skuflow.registry.store import RegistryStore
@@ -99,7 +100,7 @@ def score_image_part(index: int, paths: list[str], task_name: str, model: Any, m
 
 def run_image_batch(task: Task, input_url: str, output_url: str, settings: Settings, overwrite: bool,
                     on_progress: Progress | None, log_to_mlflow: bool, started: float,
-                    cluster: _BackgroundCluster, images_per_part: int = IMAGES_PER_PART) -> BatchResult:
+                    cluster: BackgroundCluster, images_per_part: int = IMAGES_PER_PART) -> BatchResult:
     store = RegistryStore(settings)
     paths = list_images(input_url)
     champion = store.champion(task.name)

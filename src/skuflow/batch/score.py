@@ -8,13 +8,10 @@ rename. A rerun after a crash skips every part already written, so no row is wri
 from __future__ import annotations
 
 import json
-import logging
-import os
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -23,8 +20,8 @@ from typing import Any
 import fsspec
 import pandas as pd
 
-from skuflow import allocator
 from skuflow.batch.partitions import DEFAULT_PARTITION_ROWS, Partition, input_columns, plan_partitions, read_partition
+from skuflow.cluster import BackgroundCluster
 from skuflow.errors import ConfigError, MissingColumnError, ModelNotFoundError
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
@@ -122,60 +119,6 @@ def _manifest(fs: fsspec.AbstractFileSystem, root: str, job: dict[str, Any], ove
     return job
 
 
-# What a worker needs to unpickle and run a model, imported once in the fork server instead of once per
-# worker (spawn re-imports all of it in every process: seconds of CPU on a small machine).
-FORKSERVER_PRELOAD = ["distributed", "numpy", "pandas", "pyarrow", "scipy.sparse", "sklearn.pipeline", "lightgbm",
-                      "skuflow.tasks.category"]
-
-
-PASSED_ENV_PREFIXES = ("AWS_", "FSSPEC_", "GOOGLE_", "AZURE_", "SKUFLOW_")
-
-
-def _client(scheduler: str | None, n_workers: int | None):
-    import dask
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler), None
-    # workers start with the allocator setting torch needs (and without Dask's 128 kB trim threshold,
-    # which made every activation a fresh mmap: image scoring ran at half speed)
-    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ"), **allocator.ENVIRONMENT}
-    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver",
-                          "distributed.nanny.pre-spawn-environ": environ}):
-        from distributed.utils import get_mp_context
-
-        # the fork server is a fresh single-threaded process, so forking from it is safe (unlike "fork")
-        get_mp_context().set_forkserver_preload(FORKSERVER_PRELOAD)
-        # workers fork from a server that may predate this job: hand them the storage settings explicitly
-        env = {k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV_PREFIXES)}
-        cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.WARNING, env=env)
-    return Client(cluster), cluster
-
-
-class _BackgroundCluster:
-    """Connects to the scheduler, or boots a local cluster, in a thread: the worker processes start
-    while the caller plans partitions and loads the model."""
-
-    def __init__(self, scheduler: str | None, n_workers: int | None) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1)
-        self._future: Future = self._pool.submit(_client, scheduler, n_workers)
-
-    def client(self) -> Any:
-        return self._future.result()[0]
-
-    def close(self) -> None:
-        try:
-            client, cluster = self._future.result()  # a start still in progress is waited for
-        except Exception:  # a cluster that never started has nothing to close
-            client, cluster = None, None
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-        self._pool.shutdown(wait=True)
-
-
 def dispatch(client: Any, model: Any, items: list[Any], fn: Callable[..., dict[str, Any]],
              args: Callable[[Any, Any], tuple], on_done: Callable[[int], None]) -> list[dict[str, Any]]:
     """Run ``fn(*args(item, model_ref))`` for every item on the cluster, a bounded number at a time;
@@ -209,7 +152,7 @@ def run_batch(task_name: str, input_url: str, output_url: str, settings: Setting
     """Score ``input_url`` with the champion of ``task_name`` into the Parquet dataset ``output_url``."""
     started = time.perf_counter()
     task = get_task(task_name)
-    cluster = _BackgroundCluster(scheduler, n_workers)
+    cluster = BackgroundCluster(scheduler, n_workers)
     try:
         if task.input_kind == "image":
             from skuflow.batch.images import run_image_batch
@@ -224,7 +167,7 @@ def run_batch(task_name: str, input_url: str, output_url: str, settings: Setting
 
 def _run(task: Any, input_url: str, output_url: str, settings: Settings, key: str, partition_rows: int,
          overwrite: bool, on_progress: Progress | None, log_to_mlflow: bool, started: float,
-         cluster: _BackgroundCluster) -> BatchResult:
+         cluster: BackgroundCluster) -> BatchResult:
     store = RegistryStore(settings)
     parts = plan_partitions(input_url, partition_rows=partition_rows)
     columns = input_columns(parts[0])

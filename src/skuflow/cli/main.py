@@ -49,16 +49,19 @@ def train(
     data: Annotated[str, typer.Option(help="CSV/Parquet/JSONL path or URL (s3://...), or synthetic:N[:SEED]")]
     = "synthetic:5000",
     config: Annotated[Path | None, typer.Option(help="YAML training config")] = None,
+    cv: Annotated[int, typer.Option("--cv", help="also cross-validate on K folds of the training rows")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a model, register it and promote it if it beats the champion."""
+    from skuflow.tasks.base import get_task
     from skuflow.training.config import load_config
     from skuflow.training.train import train as run_training
 
     try:
         cfg = load_config(config)
+        primary = get_task(cfg.task or task).primary_metric
         with steps(f"train {task}") as on_step:
-            result = run_training(task, data, cfg, _settings(), on_step=on_step)
+            result = run_training(task, data, cfg, _settings(), on_step=on_step, cv_folds=cv)
     except SkuflowError as exc:
         fail(exc, as_json)
     out = result.to_dict()
@@ -69,10 +72,69 @@ def train(
         m = r["metrics"]
         out_console.print(f"[bold]{r['model_name']}[/bold] v{r['version']}  accuracy={m.get('accuracy', 0):.4f} "
                           f"macro_f1={m.get('macro_f1', 0):.4f}  rows={r['rows']}  ({r['seconds']}s)")
+        if f"cv.{primary}.mean" in m:
+            out_console.print(f"{primary}: test {m[primary]:.4f}, {int(m['cv.folds'])}-fold CV on the training rows "
+                              f"{m[f'cv.{primary}.mean']:.4f} ± {m[f'cv.{primary}.sd']:.4f}")
         verdict = "[green]promoted to champion[/green]" if r["promoted"] else "[yellow]not promoted[/yellow]"
         out_console.print(f"{verdict}: {r['decision']['reason']}  champion=v{r['champion_version']}")
 
     emit(public, as_json, human)
+
+
+@app.command()
+def tune(
+    task: Annotated[str, typer.Argument(help="Task name, e.g. category")],
+    data: Annotated[str, typer.Option(help="CSV/Parquet/JSONL path or URL, or synthetic:N[:SEED]")] = "synthetic:5000",
+    config: Annotated[Path | None, typer.Option(help="YAML training config (its tune: section narrows the space)")]
+    = None,
+    trials: Annotated[int, typer.Option(min=1, help="trials the study should hold (a rerun runs only the rest)")] = 20,
+    timeout: Annotated[float | None, typer.Option(help="seconds after which no new trial starts")] = None,
+    folds: Annotated[int, typer.Option(min=2, help="cross-validation folds on the training rows")] = 5,
+    scheduler: Annotated[str | None, typer.Option(help="dask.distributed scheduler address")] = None,
+    workers: Annotated[int | None, typer.Option(help="local cluster workers (default: one per core)")] = None,
+    storage: Annotated[str | None, typer.Option(help="study storage URL (default SQLite in SKUFLOW_HOME)")] = None,
+    study: Annotated[str | None, typer.Option(help="study name (default: derived from the arguments)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the model family's space by cross-validation on the training rows, then refit the best
+    recipe, test it once, register it and let the champion gate decide."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from skuflow.training.config import load_config
+    from skuflow.tuning.study import tune as run_tune
+
+    try:
+        cfg = load_config(config)
+        with Progress("[bold]tune " + task, BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                      TimeElapsedColumn(), console=err_console) as progress:
+            bar = progress.add_task("", total=trials)
+
+            def on_progress(done: int, total: int, best: float | None) -> None:
+                progress.update(bar, completed=done, total=total,
+                                description=f"best {best:.4f}" if best is not None else "")
+
+            def on_step(name: str) -> None:
+                progress.update(bar, description=name)
+
+            result = run_tune(task, data, cfg, _settings(), trials=trials, folds=folds, timeout=timeout,
+                              scheduler=scheduler, n_workers=workers, storage=storage, name=study,
+                              on_progress=on_progress, on_step=on_step)
+    except SkuflowError as exc:
+        fail(exc, as_json)
+    out = result.to_dict()
+    out.pop("history")
+
+    def human(r: dict) -> None:
+        m = r["metric"]
+        out_console.print(f"[bold]study {r['study']}[/bold]: {r['trials']} in {r['search_seconds']:.0f}s "
+                          f"on {r['workers']} worker threads")
+        out_console.print(f"best trial #{r['best_trial']}: CV {m} {r['cv_mean']:.4f} ± {r['cv_sd']:.4f}; "
+                          f"test {r['test_metrics'].get(m, float('nan')):.4f}  params {r['best_params']}")
+        verdict = "[green]promoted to champion[/green]" if r["promoted"] else "[yellow]not promoted[/yellow]"
+        out_console.print(f"{r['model_name']} v{r['version']} {verdict}: {r['decision'].get('reason')}")
+        out_console.print(f"best config: {r['best_config']}")
+
+    emit(out, as_json, human)
 
 
 @data_app.command("generate")
@@ -153,17 +215,23 @@ def models_history(task: str, as_json: JsonOpt = False) -> None:
     def human(r: dict) -> None:
         from rich.table import Table
 
-        table = Table("time", "action", "from", "to", "reason")
+        from skuflow.training.promote import evidence_columns
+
+        table = Table("time", "action", "from", "to", "gain", "interval", "rows", "reason")
         for e in r["history"]:
-            table.add_row(e["time"], e["action"], str(e["from"]), str(e["to"]), e["reason"])
+            ev = evidence_columns(e.get("metrics") or {})
+            table.add_row(e["time"], e["action"], str(e["from"]), str(e["to"]), ev["gain"], ev["interval"],
+                          str(ev["rows"]), e["reason"])
         out_console.print(table)
 
     emit({"model_name": task, "history": entries}, as_json, human)
 
 
 @models_app.command("promote")
-def models_promote(task: str, version: int, reason: str = "manual promotion", as_json: JsonOpt = False) -> None:
-    """Make VERSION the champion (recorded in the history)."""
+def models_promote(task: str, version: int,
+                   reason: Annotated[str, typer.Option(help="why, for the audit log (required)")],
+                   as_json: JsonOpt = False) -> None:
+    """Make VERSION the champion by hand (recorded in the history with your reason)."""
     from skuflow.training.promote import promote
 
     try:

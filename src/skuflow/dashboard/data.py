@@ -3,6 +3,7 @@ log and the drift code (no Streamlit here, so the same functions are testable an
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.monitoring.profile import Profile
 from skuflow.registry.store import RegistryStore
 from skuflow.tasks.base import get_task, task_names
+from skuflow.training.promote import evidence_columns
 
 
 def served_tasks(store: RegistryStore) -> list[str]:
@@ -27,16 +29,17 @@ def versions_frame(store: RegistryStore, task: str) -> pd.DataFrame:
         rows.append({"version": v.version, "champion": "champion" in v.aliases,
                      "created": pd.Timestamp(v.created_at, unit="s").strftime("%Y-%m-%d %H:%M"),
                      **{k: round(m, 4) for k, m in d["metrics"].items() if not k.startswith(("f1.", "epoch."))},
+                     **evidence_columns(json.loads(v.tags.get("skuflow.evidence") or "{}")),
                      "dataset": d["dataset_digest"]})
     return pd.DataFrame(rows)
 
 
 def history_frame(store: RegistryStore, task: str) -> pd.DataFrame:
+    """Every alias move, newest first, with the gate's evidence: gain, its interval and the rows compared."""
     rows = [{"time": e.get("time", ""), "action": e.get("action"), "from": e.get("from"), "to": e.get("to"),
-             "metrics": ", ".join(f"{k}={v:.4f}" for k, v in (e.get("metrics") or {}).items()
-                                  if isinstance(v, int | float)),
-             "reason": e.get("reason")} for e in store.audit(task)]
+             **evidence_columns(e.get("metrics") or {}), "reason": e.get("reason")} for e in store.audit(task)]
     return pd.DataFrame(rows[::-1])
+
 
 
 def traffic(plog: PredictionLog, task: str, last: int = 5000, freq: str = "1min") -> pd.DataFrame:

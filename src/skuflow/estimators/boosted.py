@@ -16,7 +16,34 @@ SMALL_BATCH = 256  # below this, one thread beats OpenMP start-up
 # OMP_NUM_THREADS=1), whatever threadpoolctl says in between; n_jobs would oversubscribe workers
 
 
+# skuflow's own settings, passed like any LightGBM keyword and kept out of the booster's parameters
+_OWN = ("early_stopping_rounds", "validation_fraction")
+
+
 class BoosterClassifier(LGBMClassifier):
+    """``early_stopping_rounds=R`` holds out ``validation_fraction`` (default 0.1) of the training rows,
+    stratified and seeded, and stops adding trees once R rounds bring no gain there; ``n_estimators`` is
+    then a cap, and prediction uses the best round."""
+
+    def fit(self, X, y, *args, **kwargs):
+        own = {k: self._other_params.pop(k) for k in _OWN if k in self._other_params}
+        try:
+            rounds = own.get("early_stopping_rounds")
+            if not rounds or args or "eval_set" in kwargs:
+                return super().fit(X, y, *args, **kwargs)
+            from lightgbm import early_stopping
+            from sklearn.model_selection import train_test_split
+
+            y = np.asarray(y)
+            _, counts = np.unique(y, return_counts=True)
+            idx = np.arange(len(y))
+            fit_idx, val_idx = train_test_split(idx, test_size=float(own.get("validation_fraction") or 0.1),
+                                                random_state=self.random_state or 0,
+                                                stratify=y if counts.min() >= 2 else None)
+            return super().fit(X[fit_idx], y[fit_idx], eval_X=(X[val_idx],), eval_y=(y[val_idx],),
+                               callbacks=[early_stopping(int(rounds), verbose=False)], **kwargs)
+        finally:
+            self._other_params.update(own)
     def predict_proba(self, X, *args, **kwargs) -> np.ndarray:
         if args or kwargs:  # raw scores, leaf indices, ...: the full sklearn path
             return np.asarray(super().predict_proba(X, *args, **kwargs))

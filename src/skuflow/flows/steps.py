@@ -91,4 +91,6 @@ def pipeline_summary(task: str, data: dict[str, Any], version: dict[str, Any], c
                       primary: candidate["metrics"][primary]},
         "champion_before": gate["champion_before"], "champion_after": gate["champion_after"],
         "promoted": gate["promoted"], "reason": gate["decision"]["reason"],
+        "evidence": {k: gate["decision"].get(k) for k in ("verdict", "rows_compared", "gain", "interval",
+                                                          "confidence", "champion_score", "challenger_score")},
     }

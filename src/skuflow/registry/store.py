@@ -95,6 +95,12 @@ class RunLogger:
     def log_file(self, path: str) -> None:
         self._mlflow.log_artifact(path)
 
+    def log_bytes(self, name: str, blob: bytes) -> None:
+        with tempfile.TemporaryDirectory(prefix="skuflow-art-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(blob)
+            self._mlflow.log_artifact(str(path))
+
     def log_dataset(self, frame: Any, digest: str, source: str | None, name: str, label: str | None,
                     context: str) -> None:
         import mlflow.data  # noqa: F401  (registers mlflow.data.from_pandas)
@@ -166,6 +172,35 @@ class RegistryStore:
         exp_id = self.experiment_id(task)
         with self._mlflow.start_run(experiment_id=exp_id, run_name=run_name) as active:
             yield RunLogger(self._mlflow, active.info.run_id)
+
+    @contextmanager
+    def resumed_run(self, task: str, run_id: str | None, run_name: str) -> Iterator[RunLogger]:
+        """The run ``run_id`` reopened (a resumed study keeps one parent run), or a new one."""
+        if run_id is None:
+            with self.run(task, run_name) as logger:
+                yield logger
+            return
+        with self._mlflow.start_run(run_id=run_id) as active:
+            yield RunLogger(self._mlflow, active.info.run_id)
+
+    def log_child_run(self, task: str, parent_run_id: str, run_name: str, params: dict[str, Any],
+                      metrics: dict[str, float], series: dict[str, list[float]], tags: dict[str, Any],
+                      status: str, start_s: float, end_s: float) -> str:
+        """A finished nested run under ``parent_run_id`` (one tuning trial), written in one batch;
+        ``series`` become stepped metrics (fold 0, 1, ...); ``status`` is FINISHED, FAILED or KILLED."""
+        from mlflow.entities import Metric, Param, RunTag
+
+        run = self.client.create_run(self.experiment_id(task), start_time=int(start_s * 1000), run_name=run_name,
+                                     tags={"mlflow.parentRunId": parent_run_id,
+                                           **{k: str(v) for k, v in tags.items()}})
+        stamp = int(end_s * 1000)
+        rows = [Metric(k, float(v), stamp, 0) for k, v in metrics.items()]
+        rows += [Metric(k, float(v), stamp, i) for k, values in series.items() for i, v in enumerate(values)]
+        self.client.log_batch(run.info.run_id, metrics=rows,
+                              params=[Param(k, str(v)[:6000]) for k, v in params.items()],
+                              tags=[RunTag("skuflow.parent", parent_run_id)])
+        self.client.set_terminated(run.info.run_id, status=status, end_time=stamp)
+        return run.info.run_id
 
     def recent_runs(self, task: str, kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """The task's latest tracking runs (newest first), optionally only those tagged ``skuflow.kind``."""
@@ -244,6 +279,18 @@ class RegistryStore:
             return self._mlflow.artifacts.load_dict(f"runs:/{run_id}/{PROFILE_ARTIFACT}")
         except Exception:  # older runs, or an artifact store that lost the file: drift is then unavailable
             return None
+
+    def version_artifact(self, name: str, version: int, path: str) -> bytes | None:
+        """A file logged with a version's training run; None when the run never logged it (older versions).
+        Unlike :meth:`artifact_bytes`, a store that cannot be read raises instead of answering None."""
+        run_id = self.version(name, version).run_id
+        if not run_id:
+            return None
+        if path not in {a.path for a in self.client.list_artifacts(run_id)}:
+            return None
+        folder = tempfile.mkdtemp(prefix="skuflow-art-")
+        return Path(self._mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path,
+                                                              dst_path=folder)).read_bytes()
 
     def local_model_path(self, name: str, version: int) -> str:
         """Download a version's model folder (for ``mlflow models serve`` and inspection)."""

@@ -104,6 +104,18 @@ class Task(ABC):
     def predict(self, model: Any, X: Table, top_k: int = 3) -> Predictions:
         return predict_classes(model, X, top_k=top_k)
 
+    def predict_proba(self, model: Any, X: Table) -> np.ndarray:
+        """Class probabilities, columns as ``model.classes_`` (the gate and cross-validation score these)."""
+        return predict_proba(model, X)
+
+    def score(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
+        """Metrics on labelled rows without artifacts: what cross-validation computes on each fold."""
+        from skuflow.tasks.classification import classification_metrics
+
+        classes = [str(c) for c in model.classes_]
+        return classification_metrics(frame[self.label].astype(str).tolist(), self.predict_proba(model, frame),
+                                      classes)
+
     def read(self, source: str) -> pd.DataFrame:
         """Training rows from a path or URL (tables by default; image tasks read image folders)."""
         from skuflow.data.ingest import read_table
@@ -120,6 +132,16 @@ class Task(ABC):
     def strata(self, frame: pd.DataFrame) -> pd.Series:
         """What a random split stratifies on (the label, unless the task says otherwise)."""
         return frame[self.label]
+
+    def search_space(self, model_config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """What tuning may change for this model family (dotted config path -> range or choices, see
+        ``skuflow.tuning.space``); ``model_config`` is the config's ``model`` section with its ``kind``."""
+        return {}
+
+    def trial_settings(self, model_config: dict[str, Any]) -> dict[str, Any]:
+        """Settings for tuning trials only, never for the best recipe: each trial runs on one Dask worker
+        thread, so a family that would spread over every core is told to use one."""
+        return {}
 
     def log_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """What the prediction log keeps of an input (image tasks keep statistics, not pixels)."""

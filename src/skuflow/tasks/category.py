@@ -35,6 +35,44 @@ _FEATURE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+_NGRAMS = [[1, 1], [1, 2], [1, 3]]
+# each family's search space (skuflow.tuning.space): ranges wide enough to hold the hand-set recipes
+_SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
+    "lightgbm": {
+        "model.params.n_estimators": {"low": 100, "high": 1000, "log": True},  # a cap: early stopping ends it
+        "model.params.early_stopping_rounds": {"choices": [20]},
+        "model.params.learning_rate": {"low": 0.03, "high": 0.3, "log": True},
+        "model.params.num_leaves": {"low": 7, "high": 63, "log": True},
+        "model.params.min_child_samples": {"low": 2, "high": 40, "log": True},
+        "model.params.colsample_bytree": {"low": 0.1, "high": 0.8},
+        "model.params.reg_alpha": {"low": 1e-3, "high": 3.0, "log": True},
+        "model.params.reg_lambda": {"low": 1e-3, "high": 10.0, "log": True},
+        "features.max_word_features": {"choices": [5000, 10000, 20000]},
+        "features.min_df": {"choices": [1, 2]},
+    },
+    "linear": {
+        "model.params.C": {"low": 0.1, "high": 30.0, "log": True},
+        "features.word_ngrams": {"choices": _NGRAMS},
+        "features.char_ngrams": {"choices": [None, [2, 4], [2, 5], [1, 5], [3, 6]]},
+        "features.cross_char_ngrams": {"choices": [None, [1, 4], [1, 5], [2, 6]]},
+        "features.id_weight": {"low": 0.0, "high": 2.0},
+    },
+    "logreg": {
+        "model.params.C": {"low": 0.5, "high": 200.0, "log": True},
+        "features.word_ngrams": {"choices": _NGRAMS},
+        "features.char_ngrams": {"choices": [None, [2, 4], [2, 5], [1, 5]]},
+        "features.id_weight": {"low": 0.0, "high": 2.0},
+    },
+    "rf_smote": {
+        "model.params.n_estimators": {"low": 100, "high": 500, "log": True},
+        "model.params.max_depth": {"choices": [None, 20, 40, 80]},
+        "model.params.min_samples_leaf": {"low": 1, "high": 5},
+        "model.params.max_features": {"choices": ["sqrt", "log2", 0.05]},
+        "model.smote_k": {"low": 1, "high": 10},
+    },
+}
+
+
 def _classifier(kind: str, params: dict[str, Any]) -> Any:
     if kind == "linear":
         from skuflow.estimators.calibrated_svc import TemperatureScaledSVC
@@ -89,6 +127,13 @@ class CategoryTask(ClassificationTask):
             smote = SMOTE(random_state=0, k_neighbors=int(model_config.get("smote_k", 5)))
             return ImbPipeline([("features", features), ("smote", smote), ("model", clf)])
         return Pipeline([("features", features), ("model", clf)])
+
+    def search_space(self, model_config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return _SEARCH_SPACES.get(model_config.get("kind") or self.default_kind, {})
+
+    def trial_settings(self, model_config: dict[str, Any]) -> dict[str, Any]:
+        kind = model_config.get("kind") or self.default_kind
+        return {"model.params.n_jobs": 1} if kind in ("lightgbm", "rf_smote") else {}
 
     def example_records(self, n: int = 2) -> list[dict[str, Any]]:
         examples = [

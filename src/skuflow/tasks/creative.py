@@ -73,6 +73,15 @@ def _model(kind: str, params: dict[str, Any]) -> Any:
     raise ConfigError(f"Unknown model kind '{kind}' for task 'creative' (choose {', '.join(_KINDS)})")
 
 
+# each family's search space (skuflow.tuning.space), relative to its parameters
+_MEMBER_SPACES: dict[str, dict[str, dict[str, Any]]] = {
+    "tfidf_lr": {"C": {"low": 0.3, "high": 30.0, "log": True}},
+    "nblr": {"C": {"low": 0.3, "high": 30.0, "log": True}, "alpha": {"low": 0.1, "high": 3.0, "log": True}},
+    "score_ridge": {"alpha": {"low": 0.3, "high": 30.0, "log": True}},
+    "minilm": {"C": {"low": 0.1, "high": 30.0, "log": True}},
+    "minilm_ft": {"lr": {"low": 3e-5, "high": 3e-4, "log": True}, "epochs": {"low": 1, "high": 3}},
+}
+
 _KINDS = ("tfidf_lr", "nblr", "score_ridge", "minilm", "minilm_ft", "blend")
 
 
@@ -133,6 +142,16 @@ class CreativeTask(ClassificationTask):
     def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
         kind = model_config.get("kind") or self.default_kind
         return _model(kind, {**feature_config, **(model_config.get("params") or {})})
+
+    def search_space(self, model_config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """A blend tunes each member's own parameters (``model.params.members.NAME.X``)."""
+        kind = model_config.get("kind") or self.default_kind
+        params = model_config.get("params") or {}
+        if kind != "blend":
+            return {f"model.params.{k}": v for k, v in _MEMBER_SPACES.get(kind, {}).items()}
+        members = params.get("members") or {"tfidf_lr": {}, "nblr": {}}
+        return {f"model.params.members.{name}.{k}": v for name, spec in members.items()
+                for k, v in _MEMBER_SPACES.get((spec or {}).get("kind", name), {}).items()}
 
     def evaluate(self, model: Any,
                  frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], np.ndarray]:

@@ -96,6 +96,17 @@ class ImageTask(ClassificationTask):
         kind = model_config.get("kind") or self.default_kind
         return ImageClassifier(arch=kind, **{**feature_config, **(model_config.get("params") or {})})
 
+    def search_space(self, model_config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        space: dict[str, dict[str, Any]] = {"model.params.lr": {"low": 3e-4, "high": 1e-2, "log": True},
+                                            "model.params.epochs": {"low": 4, "high": 20}}
+        if (model_config.get("kind") or self.default_kind) != "cnn":  # transfer: blocks to tune, cached views
+            space |= {"model.params.finetune_blocks": {"low": 1, "high": 5},
+                      "model.params.views": {"low": 2, "high": 10}}
+        return space
+
+    def trial_settings(self, model_config: dict[str, Any]) -> dict[str, Any]:
+        return {"model.params.threads": 1}
+
     def example_records(self, n: int = 2) -> list[dict[str, Any]]:
         return [{"image": _example_image(self.example_size, self.example_channels, i)} for i in range(n)]
 

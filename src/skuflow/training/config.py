@@ -33,6 +33,16 @@ class ModelConfig(BaseModel):
     smote_k: int = 5
 
 
+class TuneConfig(BaseModel):
+    """What ``skuflow tune`` may change (see ``skuflow.tuning.space``); ``skuflow train`` ignores it."""
+
+    model_config = {"extra": "forbid"}
+
+    space: dict[str, Any] = Field(default_factory=dict, description="dotted config path -> range or choices; "
+                                  "narrows the model family's own space")
+    replace: bool = Field(default=False, description="use only `space`, not the family's")
+
+
 class TrainConfig(BaseModel):
     model_config = {"extra": "forbid", "protected_namespaces": ()}
 
@@ -42,6 +52,7 @@ class TrainConfig(BaseModel):
     split: SplitConfig = Field(default_factory=SplitConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     features: dict[str, Any] = Field(default_factory=dict)
+    tune: TuneConfig = Field(default_factory=TuneConfig)
 
 
 def load_config(path: str | Path | None) -> TrainConfig:

@@ -1,42 +1,93 @@
-"""The champion gate: a challenger takes the ``champion`` alias only when it beats the champion on the
-same evaluation rows by at least the margin. Every alias move is written to the audit log."""
+"""The champion gate, and every other move of the ``champion`` alias (each one written to the audit log).
+
+A challenger takes the alias only on evidence:
+1. *fair rows*: both models are scored on the challenger's evaluation rows minus every row, and every
+   group, the champion trained on (a champion that has seen half of them would otherwise win by memory);
+2. *enough rows*: fewer than ``promotion_min_rows`` of them is "no decision", never a promotion;
+3. *a real gain*: a paired bootstrap gives a one-sided interval for the gain, and the alias moves only
+   when its lower bound at ``promotion_confidence`` clears ``promotion_margin``.
+A champion that cannot be loaded (store unreachable, a load error) stops the gate with an error instead
+of losing to the challenger: an outage never promotes.
+"""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 
-from skuflow.errors import ModelNotFoundError
+from skuflow.errors import ChampionUnavailableError, ConfigError, ModelNotFoundError
 from skuflow.registry.store import RegistryStore
+from skuflow.settings import Settings
 from skuflow.tasks.base import Task
+from skuflow.training.evidence import Gain, paired_bootstrap
+from skuflow.training.seen_rows import SEEN_ROWS_ARTIFACT, SeenRows
+
+# what a decision is called in summaries, the history and the dashboard
+PROMOTED, NO_CHAMPION, NOT_SIGNIFICANT, WORSE, NO_DECISION = (
+    "promoted", "no champion yet", "no significant difference", "challenger worse", "no decision")
 
 
 @dataclass
 class Decision:
     promoted: bool
+    verdict: str
     reason: str
     metric: str
     challenger_version: int
-    challenger_score: float
+    challenger_score: float | None  # both scores on the compared rows
     champion_version: int | None
     champion_score: float | None
+    rows_compared: int | None = None
+    gain: float | None = None
+    interval: tuple[float, float] | None = None  # central 2*confidence-1 interval; its lower end is the bound
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["interval"] = list(self.interval) if self.interval else None
+        return out
+
+    def evidence(self) -> dict[str, Any]:
+        """The figures the audit log, the history and the flow summary show."""
+        return {k: v for k, v in self.to_dict().items() if k in (
+            "verdict", "metric", "challenger_score", "champion_score", "rows_compared", "gain", "interval",
+            "confidence")}
 
 
-def gate(challenger: float, champion: float | None, margin: float) -> tuple[bool, str]:
-    """Pure decision rule. A tie never promotes: churn without gain only adds risk."""
-    if champion is None:
-        return True, "no champion yet"
-    gain = challenger - champion
-    if gain > margin or (margin > 0 and gain >= margin):
-        return True, f"challenger better by {gain:+.4f} (margin {margin})"
-    return False, f"challenger not better by more than margin: {challenger:.4f} vs {champion:.4f} " \
-                  f"(gain {gain:+.4f}, margin {margin})"
+def evidence_columns(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The gate's figures as display strings (empty for manual moves, which carry none)."""
+    interval = metrics.get("interval")
+    gain = metrics.get("gain")
+    return {"verdict": metrics.get("verdict") or "",
+            "gain": f"{gain:+.4f}" if isinstance(gain, int | float) else "",
+            "interval": f"[{interval[0]:+.4f}, {interval[1]:+.4f}]" if interval else "",
+            "rows": metrics.get("rows_compared") or ""}
+
+
+def decide(gain: Gain, margin: float, min_rows: int) -> tuple[str, str]:
+    """Pure decision rule on a measured gain: the verdict and a sentence saying why.
+
+    With ``confidence`` 0 the point estimate decides (a tie never promotes); otherwise the one-sided
+    lower bound must exceed the margin."""
+    where = f"on {gain.rows:,} rows neither model trained on"
+    if gain.rows < min_rows:
+        return NO_DECISION, f"no decision: only {gain.rows:,} rows neither model trained on (need {min_rows:,})"
+    text = f"{gain.metric} {gain.challenger:.4f} vs {gain.champion:.4f}, gain {gain.gain:+.4f}"
+    if gain.confidence <= 0:
+        if gain.gain > margin or (margin > 0 and gain.gain >= margin):
+            return PROMOTED, f"challenger better: {text} {where} (margin {margin})"
+        return NOT_SIGNIFICANT, f"challenger not better by more than margin: {text} {where} (margin {margin})"
+    level = f"{gain.confidence:.0%} lower bound {gain.lower:+.4f}"
+    span = f"interval [{gain.lower:+.4f}, {gain.upper:+.4f}]"
+    if gain.lower > margin:
+        return PROMOTED, f"challenger better: {text}, {level} > margin {margin} {where}"
+    if gain.upper < -margin:
+        return WORSE, f"challenger worse: {text}, {span} {where}"
+    return NOT_SIGNIFICANT, f"no significant difference: {text}, {span} {where} (margin {margin})"
 
 
 def _record(store: RegistryStore, name: str, action: str, from_v: int | None, to_v: int,
@@ -47,38 +98,90 @@ def _record(store: RegistryStore, name: str, action: str, from_v: int | None, to
     return entry
 
 
-def promote_if_better(store: RegistryStore, task: Task, model_name: str, version: int,
-                      challenger_score: float, eval_frame: pd.DataFrame, margin: float) -> Decision:
-    """Score the current champion on the challenger's evaluation rows and move the alias if warranted."""
+def seen_rows_of(task: Task, train_frame: pd.DataFrame, group_key: str | None) -> SeenRows:
+    """What a version trains on, in the form the gate compares (logged with every version)."""
+    return SeenRows.of(train_frame, task.input_columns(), group_key)
+
+
+def _champion_parts(store: RegistryStore, name: str, version: int) -> tuple[Any, SeenRows | None]:
+    """The champion's model and training rows, or a clear error naming why they cannot be had."""
+    try:
+        model = store.load_model(name, version)
+        blob = store.version_artifact(name, version, SEEN_ROWS_ARTIFACT)
+    except Exception as exc:  # unreachable store, missing or unreadable files: an outage, not a loss
+        raise ChampionUnavailableError(
+            f"the champion {name} v{version} could not be loaded ({exc.__class__.__name__}: {exc}); "
+            "no decision was taken") from exc
+    return model, (SeenRows.from_bytes(blob) if blob is not None else None)
+
+
+def promote_if_better(store: RegistryStore, task: Task, model_name: str, version: int, challenger: Any,
+                      eval_frame: pd.DataFrame, challenger_seen: SeenRows, settings: Settings) -> Decision:
+    """Compare the challenger (a fitted model) with the champion on fair rows and move the alias if the
+    evidence says so. Raises :class:`ChampionUnavailableError` when the champion cannot be had."""
     metric = task.primary_metric
     current = store.champion(model_name)
-    champion_score: float | None = None
-    reason_extra = ""
-    if current is not None and current.version != version:
-        try:
-            champ_model = store.load_model(model_name, current.version)
-            champ_metrics, artifacts, _ = task.evaluate(champ_model, eval_frame)
-            _close_figures(artifacts)
-            champion_score = float(champ_metrics[metric])
-        except Exception as exc:  # a champion that cannot score the rows is no bar to clear
-            champion_score = float("-inf")
-            reason_extra = f"; champion v{current.version} could not be scored: {exc.__class__.__name__}: {exc}"
-    promoted, reason = gate(challenger_score, champion_score, margin)
-    reason += reason_extra
-    decision = Decision(promoted, reason, metric, version, challenger_score,
-                        current.version if current else None,
-                        champion_score if champion_score not in (None, float("-inf")) else None)
-    metrics = {f"challenger_{metric}": challenger_score, f"champion_{metric}": decision.champion_score}
-    if promoted:
+    if current is None or current.version == version:
+        decision = Decision(True, NO_CHAMPION, "no champion yet", metric, version, None, None, None)
+        return _apply(store, model_name, version, decision)
+    try:
+        champ_model, champ_seen = _champion_parts(store, model_name, current.version)
+    except ChampionUnavailableError as exc:
+        store.set_version_tags(model_name, version, {"skuflow.decision": f"gate failed: {exc.message}"[:4000],
+                                                      "skuflow.promoted": "false"})
+        raise ChampionUnavailableError(f"{exc.message}; v{version} stays registered and unpromoted, and the "
+                                       "next run tries again") from exc
+    columns = task.input_columns()
+    keep = challenger_seen.unseen(eval_frame, columns)
+    legacy = ""
+    if champ_seen is not None:
+        keep &= champ_seen.unseen(eval_frame, columns)
+    else:
+        legacy = f"; v{current.version} predates training-row records, so its trained rows could not be removed"
+    rows = eval_frame[keep].reset_index(drop=True)
+    y_true = rows[task.label].astype(str).tolist()
+    base = Decision(False, NO_DECISION, "", metric, version, None, current.version, None, rows_compared=len(rows))
+    if len(rows) < settings.promotion_min_rows:
+        base.reason = (f"no decision: only {len(rows):,} rows neither model trained on "
+                       f"(need {settings.promotion_min_rows:,}){legacy}")
+        return _apply(store, model_name, version, base)
+    try:
+        champ_proba = task.predict_proba(champ_model, rows)
+    except (OSError, MemoryError) as exc:
+        raise ChampionUnavailableError(f"the champion {model_name} v{current.version} failed while scoring "
+                                       f"({exc.__class__.__name__}: {exc})") from exc
+    except Exception as exc:  # the inputs changed under it (a new feature set): a person decides
+        base.reason = (f"no decision: the champion v{current.version} cannot score the challenger's rows "
+                       f"({exc.__class__.__name__}: {exc}); if the inputs changed on purpose, promote by hand: "
+                       f"skuflow models promote {model_name} {version} --reason '...'")
+        return _apply(store, model_name, version, base)
+    gain = paired_bootstrap(metric, y_true, champ_proba, [str(c) for c in champ_model.classes_],
+                            task.predict_proba(challenger, rows), [str(c) for c in challenger.classes_],
+                            confidence=settings.promotion_confidence, resamples=settings.promotion_resamples,
+                            seed=version)  # a rerun of the same gate gives the same interval
+    verdict, reason = decide(gain, settings.promotion_margin, settings.promotion_min_rows)
+    decision = Decision(verdict == PROMOTED, verdict, reason + legacy, metric, version, gain.challenger,
+                        current.version, gain.champion, rows_compared=gain.rows, gain=gain.gain,
+                        interval=(gain.lower, gain.upper), confidence=gain.confidence)
+    return _apply(store, model_name, version, decision)
+
+
+def _apply(store: RegistryStore, model_name: str, version: int, decision: Decision) -> Decision:
+    if decision.promoted:
         store.set_champion(model_name, version)
-        _record(store, model_name, "promote", decision.champion_version, version, reason, metrics)
-    store.set_version_tags(model_name, version, {"skuflow.decision": reason[:4000],
-                                                  "skuflow.promoted": str(promoted).lower()})
+        _record(store, model_name, "promote", decision.champion_version, version, decision.reason,
+                decision.evidence())
+    store.set_version_tags(model_name, version, {"skuflow.decision": decision.reason[:4000],
+                                                  "skuflow.verdict": decision.verdict,
+                                                  "skuflow.evidence": json.dumps(decision.evidence()),
+                                                  "skuflow.promoted": str(decision.promoted).lower()})
     return decision
 
 
-def promote(store: RegistryStore, model_name: str, version: int, reason: str = "manual promotion") -> dict:
-    """Move the alias to ``version`` by hand (audited)."""
+def promote(store: RegistryStore, model_name: str, version: int, reason: str) -> dict:
+    """Move the alias to ``version`` by hand (audited; the reason is required)."""
+    if not reason or not reason.strip():
+        raise ConfigError("a manual promotion needs a reason (--reason): it goes into the audit log")
     target = store.version(model_name, version)
     current = store.champion(model_name)
     store.set_champion(model_name, target.version)
@@ -98,11 +201,3 @@ def rollback(store: RegistryStore, model_name: str, reason: str = "rollback") ->
             store.set_champion(model_name, int(entry["from"]))
             return _record(store, model_name, "rollback", current.version, int(entry["from"]), reason, {})
     raise ModelNotFoundError(f"Model '{model_name}' v{current.version} has no earlier champion to roll back to")
-
-
-def _close_figures(artifacts: dict[str, Any]) -> None:
-    import matplotlib.pyplot as plt
-
-    for obj in artifacts.values():
-        if hasattr(obj, "savefig"):
-            plt.close(obj)

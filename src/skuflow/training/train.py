@@ -17,13 +17,14 @@ from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from skuflow.data.ingest import apply_mapping, read_table
 from skuflow.data.schema import ValidationReport
 from skuflow.data.versioning import dataset_digest
-from skuflow.errors import ConfigError, DataError, MissingColumnError
+from skuflow.errors import ChampionUnavailableError, ConfigError, DataError, MissingColumnError
 from skuflow.monitoring.profile import Profile, build_profile
 from skuflow.registry.store import PROFILE_ARTIFACT, RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task, get_task, predictions_from_proba
 from skuflow.training.config import SplitConfig, TrainConfig
-from skuflow.training.promote import Decision, promote_if_better
+from skuflow.training.promote import Decision, promote_if_better, seen_rows_of
+from skuflow.training.seen_rows import SEEN_ROWS_ARTIFACT
 
 Step = Callable[[str], None]
 
@@ -96,6 +97,12 @@ class Candidate:
     version: int
     metrics: dict[str, float]
     rows: dict[str, int]
+    model: Any = None  # the fitted model while still in this process (the gate then skips reloading it)
+
+
+def group_key_of(config: TrainConfig) -> str | None:
+    """The column that keeps related rows on one side of every split (grouped splits only)."""
+    return config.split.group_key if config.split.strategy == "group" else None
 
 
 def prepare_frame(task: Task, data: str | pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, Any, str]:
@@ -159,12 +166,22 @@ def reference_profile(task: Task, model: Any, frame: pd.DataFrame, proba: np.nda
 
 
 def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, settings: Settings,
-                     on_step: Step | None = None) -> Candidate:
-    """Split, fit, evaluate, log the run and register a new model version (no promotion)."""
+                     on_step: Step | None = None, cv_folds: int = 0,
+                     extra_metrics: dict[str, float] | None = None, tags: dict[str, str] | None = None) -> Candidate:
+    """Split, fit, evaluate, log the run and register a new model version (no promotion).
+
+    ``cv_folds`` >= 2 first cross-validates the same recipe on the training rows (never the test rows) and
+    logs the fold mean and standard deviation of each metric beside the test figures."""
     step = on_step or (lambda _name: None)
     model_name = config.model_name or task.name
     digest, source, report = prepared.digest, prepared.source, prepared.report
     train_df, test_df = split_frame(prepared.frame, task.label, config.split, task.strata(prepared.frame))
+    cv_metrics: dict[str, float] = dict(extra_metrics or {})
+    if cv_folds >= 2:
+        from skuflow.tuning.cv import cross_validate, cv_summary
+
+        step(f"{cv_folds}-fold cross-validation on {len(train_df):,} training rows")
+        cv_metrics.update(cv_summary(cross_validate(task, config, train_df, cv_folds), task.primary_metric))
 
     store = RegistryStore(settings)
     with store.run(task.name, run_name=f"{model_name}-{digest[:8]}") as run:
@@ -187,37 +204,50 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         step(f"evaluate on {len(test_df):,} rows")
         metrics, artifacts, proba = task.evaluate(model, test_df)
         metrics["fit_seconds"] = fit_seconds
+        metrics.update(cv_metrics)
         run.log_metrics(metrics)
         for row in getattr(model, "history_", []):  # per-epoch curves of networks, as MLflow steps
             run.log_metrics({f"epoch.{k}": v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
         run.log_artifacts(artifacts)
         # what the model saw and said on held-out rows: the reference drift is measured against
         run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, model, test_df, proba).to_dict()})
+        # what it trained on, so a later gate can compare it with a challenger on rows neither saw
+        run.log_bytes(SEEN_ROWS_ARTIFACT, seen_rows_of(task, train_df, group_key_of(config)).to_bytes())
 
         step("register")
         example = pd.DataFrame(task.example_records(2))
         version_no = run.log_sklearn_model(model, model_name, example, _requirements(task))
         store.set_version_tags(model_name, version_no, {
             "dataset_digest": digest, "skuflow.task": task.name, "skuflow.config": config.model_dump_json(),
-            **{f"metric.{k}": v for k, v in metrics.items() if not k.startswith("f1.")},
+            **{f"metric.{k}": v for k, v in metrics.items() if not k.startswith("f1.")}, **(tags or {}),
         })
-    return Candidate(run.run_id, model_name, version_no, metrics, {"train": len(train_df), "test": len(test_df)})
+    return Candidate(run.run_id, model_name, version_no, metrics, {"train": len(train_df), "test": len(test_df)},
+                     model)
 
 
 def check_and_promote(task: Task, candidate: Candidate, prepared: PreparedData, config: TrainConfig,
                       settings: Settings) -> Decision:
-    """The champion gate, on the candidate's own evaluation rows (the split is deterministic)."""
-    _, test_df = split_frame(prepared.frame, task.label, config.split, task.strata(prepared.frame))
+    """The champion gate on the candidate's evaluation rows (the split is deterministic), less every row
+    the champion trained on."""
+    train_df, test_df = split_frame(prepared.frame, task.label, config.split, task.strata(prepared.frame))
     store = RegistryStore(settings)
-    decision = promote_if_better(store, task, candidate.model_name, candidate.version,
-                                 candidate.metrics[task.primary_metric], test_df, settings.promotion_margin)
+    model = candidate.model if candidate.model is not None else store.load_model(candidate.model_name,
+                                                                                 candidate.version)
+    try:
+        decision = promote_if_better(store, task, candidate.model_name, candidate.version, model, test_df,
+                                     seen_rows_of(task, train_df, group_key_of(config)), settings)
+    except ChampionUnavailableError as exc:
+        store.set_run_tags(candidate.run_id, {"skuflow.promoted": "false",
+                                              "skuflow.decision": f"gate failed: {exc.message}"[:4000]})
+        raise
     store.set_run_tags(candidate.run_id, {"skuflow.promoted": str(decision.promoted).lower(),
+                                          "skuflow.verdict": decision.verdict,
                                           "skuflow.decision": decision.reason[:4000]})
     return decision
 
 
 def train(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, settings: Settings,
-          on_step: Step | None = None) -> TrainResult:
+          on_step: Step | None = None, cv_folds: int = 0) -> TrainResult:
     """Train, register and (if better than the champion) promote a model for ``task_name``."""
     step = on_step or (lambda _name: None)
     started = time.perf_counter()
@@ -226,7 +256,7 @@ def train(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, 
 
     step("ingest + validate")
     prepared = prepare(task, data, config)
-    candidate = fit_and_register(task, prepared, config, settings, on_step=step)
+    candidate = fit_and_register(task, prepared, config, settings, on_step=step, cv_folds=cv_folds)
     step("promote if better")
     decision = check_and_promote(task, candidate, prepared, config, settings)
     return result_of(candidate, decision, prepared, settings, time.perf_counter() - started)

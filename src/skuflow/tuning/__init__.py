@@ -1,0 +1,1 @@
+"""Hyperparameter search with cross-validation on the training rows only."""
