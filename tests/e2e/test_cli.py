@@ -73,8 +73,10 @@ def test_models_history_promote_rollback(home):
     hist = last_json(runner.invoke(app, ["models", "history", "category", "--json"]).stdout)["history"]
     assert [(h["action"], h["to"]) for h in hist] == [("promote", 1), ("promote", 2), ("rollback", 1)]
     assert hist[1]["reason"] == "hotfix"
-    r = runner.invoke(app, ["models", "promote", "category", "42", "--json"])
+    r = runner.invoke(app, ["models", "promote", "category", "42", "--reason", "typo", "--json"])
     assert r.exit_code == 1 and "version 42 not found" in r.stderr
+    r = runner.invoke(app, ["models", "promote", "category", "2", "--json"])  # a hand promotion says why
+    assert r.exit_code == 2 and "--reason" in r.stderr
 
 
 def test_data_generate(home):

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from skuflow.data.generate import generate_catalogue
-from skuflow.errors import MissingColumnError, ModelNotFoundError
+from skuflow.errors import ConfigError, MissingColumnError, ModelNotFoundError
 from skuflow.registry.store import RegistryStore
 from skuflow.training.config import ModelConfig, SplitConfig, TrainConfig
 from skuflow.training.promote import promote, rollback
@@ -36,13 +36,18 @@ def test_first_model_becomes_champion_with_metrics_and_artifacts(trained_home):
 
 
 def test_worse_challenger_never_moves_champion(settings, catalogue, fast_config):
+    settings = settings.model_copy(update={"promotion_min_rows": 300})  # the 2,000-row catalogue tests 400
     first = train("category", catalogue, fast_config, settings)
     second = train("category", catalogue, WORSE, settings)
     assert first.promoted and not second.promoted
     assert second.metrics["macro_f1"] < first.metrics["macro_f1"]
     assert second.champion_version == first.version
-    assert "not better" in second.decision["reason"]
+    assert second.decision["verdict"] == "challenger worse", second.decision
+    # same data, same split: the champion never trained on these test rows, so all 400 are compared
+    assert second.decision["rows_compared"] == second.rows["test"] == 400
     assert second.decision["champion_score"] == pytest.approx(first.metrics["macro_f1"], abs=1e-6)
+    low, high = second.decision["interval"]
+    assert low <= second.decision["gain"] <= high < 0
     store = RegistryStore(settings)
     assert store.champion("category").version == first.version
     assert [e["to"] for e in store.audit("category")] == [first.version]
@@ -82,7 +87,9 @@ def test_manual_promote_rollback_and_history(settings, catalogue, fast_config):
     with pytest.raises(ModelNotFoundError, match="no earlier champion"):
         rollback(store, "category")
     with pytest.raises(ModelNotFoundError, match="version 99 not found"):
-        promote(store, "category", 99)
+        promote(store, "category", 99, reason="typo")
+    with pytest.raises(ConfigError, match="needs a reason"):
+        promote(store, "category", v2, reason=" ")
 
 
 def test_rf_smote_family_trains(settings):

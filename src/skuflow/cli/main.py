@@ -94,6 +94,7 @@ def tune(
     workers: Annotated[int | None, typer.Option(help="local cluster workers (default: one per core)")] = None,
     storage: Annotated[str | None, typer.Option(help="study storage URL (default SQLite in SKUFLOW_HOME)")] = None,
     study: Annotated[str | None, typer.Option(help="study name (default: derived from the arguments)")] = None,
+    prune: Annotated[bool, typer.Option("--prune/--no-prune", help="stop trials whose first folds trail")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the model family's space by cross-validation on the training rows, then refit the best
@@ -117,7 +118,7 @@ def tune(
                 progress.update(bar, description=name)
 
             result = run_tune(task, data, cfg, _settings(), trials=trials, folds=folds, timeout=timeout,
-                              scheduler=scheduler, n_workers=workers, storage=storage, name=study,
+                              scheduler=scheduler, n_workers=workers, storage=storage, name=study, prune=prune,
                               on_progress=on_progress, on_step=on_step)
     except SkuflowError as exc:
         fail(exc, as_json)

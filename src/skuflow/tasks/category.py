@@ -47,7 +47,9 @@ _SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
         "model.params.colsample_bytree": {"low": 0.1, "high": 0.8},
         "model.params.reg_alpha": {"low": 1e-3, "high": 3.0, "log": True},
         "model.params.reg_lambda": {"low": 1e-3, "high": 10.0, "log": True},
-        "features.max_word_features": {"choices": [5000, 10000, 20000]},
+        "model.params.max_bin": {"choices": [15, 63, 255]},  # TF-IDF weights need few bins; fewer fit faster
+        "features.max_word_features": {"choices": [2000, 5000, 10000]},
+        "features.word_ngrams": {"choices": [[1, 1], [1, 2]]},
         "features.min_df": {"choices": [1, 2]},
     },
     "linear": {

@@ -78,13 +78,14 @@ def _optuna():
     return optuna
 
 
-def open_study(name: str, storage: str, seed: int):
+def open_study(name: str, storage: str, seed: int, prune: bool = True):
     """The persisted study (created on first use): seeded multivariate TPE, trials in flight told to it as
     pessimistic 'liars' so parallel trials spread out; a median pruner on the running fold mean."""
     optuna = _optuna()
     sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True,
                                          n_startup_trials=8, warn_independent_sampling=False)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+    pruner = (optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0) if prune
+              else optuna.pruners.NopPruner())
     return optuna.create_study(study_name=name, storage=storage, load_if_exists=True, direction="maximize",
                                sampler=sampler, pruner=pruner)
 
@@ -223,7 +224,7 @@ def default_storage(settings: Settings) -> str:
 def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, settings: Settings, *,
          trials: int, folds: int = 5, timeout: float | None = None, scheduler: str | None = None,
          n_workers: int | None = None, storage: str | None = None, name: str | None = None,
-         register: bool = True, on_progress: Progress | None = None,
+         register: bool = True, prune: bool = True, on_progress: Progress | None = None,
          on_step: Callable[[str], None] | None = None) -> TuneResult:
     """Search, refit the best recipe on all training rows, evaluate it once on the test split, register it
     and let the gate decide. ``trials`` is the study's target size: a resumed study runs only the rest."""
@@ -246,7 +247,7 @@ def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, s
         fold_index = cv_folds(task, train_df, config, folds)
         storage = storage or default_storage(settings)
         name = name or study_name(task, config, prepared.digest, folds, dims)
-        study = open_study(name, storage, config.split.seed)
+        study = open_study(name, storage, config.split.seed, prune)
         lost = _fail_interrupted(study)
         if lost:
             log.warning("%d trials of an interrupted run were marked failed and will be run again", lost)
