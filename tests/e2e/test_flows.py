@@ -21,6 +21,7 @@ WORSE = "model:\n  kind: logreg\n  params: {C: 0.0001, max_iter: 20}\n"
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("SKUFLOW_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SKUFLOW_TRAIN_DATA", "synthetic:800")
+    monkeypatch.setenv("SKUFLOW_PROMOTION_MIN_ROWS", "100")  # 800 rows test 160
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
@@ -46,7 +47,10 @@ def test_train_flow_promotes_then_keeps_champion_against_worse_config(home):
     assert r.exit_code == 0, r.output
     second = last_json(r.stdout)
     assert not second["promoted"] and second["champion_before"] == second["champion_after"] == 1
-    assert second["candidate"]["version"] == 2 and "not better" in second["reason"]
+    assert second["candidate"]["version"] == 2 and "challenger worse" in second["reason"]
+    evidence = second["evidence"]  # same rows, same split: all 160 test rows are fair to both
+    assert evidence["verdict"] == "challenger worse" and evidence["rows_compared"] == 160
+    assert evidence["interval"][0] <= evidence["gain"] <= evidence["interval"][1] < 0
     # same day, same synthetic seed: the same dataset version is reused, not duplicated
     assert second["dataset"]["digest"] == first["dataset"]["digest"]
 

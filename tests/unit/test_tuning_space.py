@@ -7,7 +7,7 @@ import pytest
 from skuflow.errors import ConfigError
 from skuflow.tasks.base import get_task
 from skuflow.training.config import SplitConfig, TrainConfig
-from skuflow.tuning.cv import cv_folds
+from skuflow.training.cv import cv_folds
 from skuflow.tuning.space import Dimension, build_space, with_values
 
 

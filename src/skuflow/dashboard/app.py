@@ -122,6 +122,7 @@ def models_page(settings: Settings, store: RegistryStore) -> None:
             st.image(png, caption=f"v{champ.version}: confusion matrix (test split)", width=520)
     st.subheader("Move the champion alias")
     choice = st.selectbox("Version", versions["version"].tolist(), key="promote_version")
+    reason = st.text_input("Reason (kept in the history)", value="from the dashboard", key="move_reason")
     cols = st.columns(2)
     if cols[0].button(f"Promote v{choice}", key="ask_promote"):
         st.session_state["pending"] = ("promote", name, int(choice))
@@ -133,8 +134,8 @@ def models_page(settings: Settings, store: RegistryStore) -> None:
         st.warning(f"Confirm: {action} {name}" + (f" to v{version}" if version else "") + "?")
         if st.button("Confirm", key="confirm", type="primary"):
             try:
-                entry = (promote(store, name, version, reason="dashboard") if action == "promote"
-                         else rollback(store, name, reason="dashboard"))
+                entry = (promote(store, name, version, reason=reason) if action == "promote"
+                         else rollback(store, name, reason=reason or "dashboard"))
                 st.success(f"{entry['action']}: v{entry['from']} -> v{entry['to']}")
             except SkuflowError as exc:
                 st.error(exc.message)

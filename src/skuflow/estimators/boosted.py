@@ -7,6 +7,8 @@ and type, so prediction goes straight to the booster.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from lightgbm import LGBMClassifier
 from sklearn.utils.validation import check_is_fitted
@@ -40,8 +42,11 @@ class BoosterClassifier(LGBMClassifier):
             fit_idx, val_idx = train_test_split(idx, test_size=float(own.get("validation_fraction") or 0.1),
                                                 random_state=self.random_state or 0,
                                                 stratify=y if counts.min() >= 2 else None)
-            return super().fit(X[fit_idx], y[fit_idx], eval_X=(X[val_idx],), eval_y=(y[val_idx],),
-                               callbacks=[early_stopping(int(rounds), verbose=False)], **kwargs)
+            with warnings.catch_warnings():  # eval_X/eval_y skip the label encoding that eval_set gets
+                warnings.simplefilter("ignore", category=FutureWarning)
+                warnings.filterwarnings("ignore", message=".*eval_set.*")
+                return super().fit(X[fit_idx], y[fit_idx], eval_set=[(X[val_idx], y[val_idx])],
+                                   callbacks=[early_stopping(int(rounds), verbose=False)], **kwargs)
         finally:
             self._other_params.update(own)
     def predict_proba(self, X, *args, **kwargs) -> np.ndarray:

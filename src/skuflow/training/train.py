@@ -23,6 +23,7 @@ from skuflow.registry.store import PROFILE_ARTIFACT, RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task, get_task, predictions_from_proba
 from skuflow.training.config import SplitConfig, TrainConfig
+from skuflow.training.cv import cross_validate, cv_summary
 from skuflow.training.promote import Decision, promote_if_better, seen_rows_of
 from skuflow.training.seen_rows import SEEN_ROWS_ARTIFACT
 
@@ -178,8 +179,6 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
     train_df, test_df = split_frame(prepared.frame, task.label, config.split, task.strata(prepared.frame))
     cv_metrics: dict[str, float] = dict(extra_metrics or {})
     if cv_folds >= 2:
-        from skuflow.tuning.cv import cross_validate, cv_summary
-
         step(f"{cv_folds}-fold cross-validation on {len(train_df):,} training rows")
         cv_metrics.update(cv_summary(cross_validate(task, config, train_df, cv_folds), task.primary_metric))
 

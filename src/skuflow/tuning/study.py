@@ -28,8 +28,8 @@ from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task, get_task
 from skuflow.training.config import TrainConfig
+from skuflow.training.cv import Fold, cv_folds, fit_and_score
 from skuflow.training.train import PreparedData, check_and_promote, fit_and_register, prepare, split_frame
-from skuflow.tuning.cv import Fold, cv_folds, fit_and_score
 from skuflow.tuning.space import Dimension, build_space, with_values
 
 log = logging.getLogger("skuflow.tuning")
@@ -278,7 +278,7 @@ def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, s
                 tick()
                 search.run(remaining, time.monotonic() + timeout if timeout else None, width, tick)
             search_s = time.perf_counter() - t_search
-            best = study.best_trial  # raises ValueError when no trial completed
+            best = _best_trial(study)
             values = {d.path: d.decode(best.params[d.path]) for d in dims if d.path in best.params}
             best_config = with_values(config, values)
             out_dir = settings.ensure_home() / "tuning" / name
@@ -319,6 +319,14 @@ def _refit(task: Task, prepared: PreparedData, best_config: TrainConfig, setting
     RegistryStore(settings).set_run_tags(result.parent_run_id, {
         "best_version": candidate.version, "promoted": str(decision.promoted).lower(),
         f"test.{metric}": round(candidate.metrics[metric], 6)})
+
+
+def _best_trial(study: Any) -> Any:
+    try:
+        return study.best_trial
+    except ValueError:  # no trial completed: say why the first failure failed
+        errors = [t.user_attrs["error"] for t in study.get_trials(deepcopy=False) if "error" in t.user_attrs]
+        raise ConfigError("no trial completed" + (f"; the first failure: {errors[0]}" if errors else "")) from None
 
 
 def _best_value(study: Any) -> float | None:
