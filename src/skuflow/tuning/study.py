@@ -286,7 +286,9 @@ def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, s
             best_path = out_dir / "best_config.yaml"
             best_path.write_text(_config_yaml(best_config, name, best.value, best.user_attrs.get("cv_sd", 0.0)))
             parent.log_file(str(best_path))
-            parent.log_params({f"best.{k}": v for k, v in values.items()})
+            # tags and a file, not params: a resumed study with more trials may find another best
+            parent.set_tags({f"best.{k}": v for k, v in values.items()} | {"best.trial": best.number})
+            parent.log_artifacts({"best_params.json": values})
             parent.log_metrics({f"best.cv.{task.primary_metric}.mean": best.value,
                                 f"best.cv.{task.primary_metric}.sd": best.user_attrs.get("cv_sd", 0.0),
                                 "search_seconds": search_s, "trials": len(_counted(study))})
