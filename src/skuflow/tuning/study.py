@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,10 +121,11 @@ class _Search:
     """Keeps ``width`` trials in flight on the cluster; each trial submits its next fold when one returns."""
 
     def __init__(self, client: Any, study: Any, task: Task, base: TrainConfig, dims: list[Dimension],
-                 trial_settings: dict[str, Any], frame_ref: Any, folds: list[Fold], store: RegistryStore,
+                 trial_settings: dict[str, Any], frame: pd.DataFrame, folds: list[Fold], store: RegistryStore,
                  parent_run_id: str) -> None:
         self.client, self.study, self.task, self.base, self.dims = client, study, task, base, dims
-        self.trial_settings, self.frame_ref, self.folds = trial_settings, frame_ref, folds
+        self.trial_settings, self.folds = trial_settings, folds
+        self.frame_ref = client.scatter(frame, broadcast=True, hash=False)  # once per worker, not per fold
         self.store, self.parent_run_id = store, parent_run_id
         self.metric = task.primary_metric
 
@@ -138,10 +140,14 @@ class _Search:
         run = _Running(trial, config, time.time())
         return self._submit(run), run
 
-    def run(self, target: int, deadline: float | None, width: int, on_trial: Callable[[], None]) -> None:
+    def run(self, target: int, deadline: float | None, on_trial: Callable[[], None]) -> int:
+        """Run ``target`` trials (fewer if ``deadline`` passes first); returns how many ran at once."""
         from distributed import wait
 
         states = _optuna().trial.TrialState
+        workers = self.client.scheduler_info()["workers"].values()
+        width = max(1, sum(w.get("nthreads", 1) for w in workers))
+        on_trial()
         pending: dict[Any, _Running] = {}
         started = 0
         while True:
@@ -151,7 +157,7 @@ class _Search:
                 pending[fut] = run
                 started += 1
             if not pending:
-                return
+                return width
             done = wait(list(pending), return_when="FIRST_COMPLETED").done
             for fut in done:
                 run = pending.pop(fut)
@@ -258,41 +264,19 @@ def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, s
                              "dataset_digest": prepared.digest})
             parent.log_params({"family": kind, "folds": folds, "storage": storage.split("?")[0],
                                "space": {d.path: asdict(d) for d in dims}, "rows.train": len(train_df)})
-            done = len(_counted(study))
-            remaining = max(0, trials - done)
+            remaining = max(0, trials - len(_counted(study)))
             t_search = time.perf_counter()
             width = 1
             if remaining:
                 step(f"search: {remaining} trials x {folds} folds")
-                client = cluster.client()
-                width = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
-                frame_ref = client.scatter(train_df, broadcast=True, hash=False)
-                search = _Search(client, study, task, config, dims, task.trial_settings(model_cfg), frame_ref,
-                                 fold_index, store, parent.run_id)
-
-                def tick() -> None:
-                    if on_progress:
-                        finished = len(_counted(study))
-                        on_progress(finished, trials, _best_value(study))
-
-                tick()
-                search.run(remaining, time.monotonic() + timeout if timeout else None, width, tick)
+                search = _Search(cluster.client(), study, task, config, dims, task.trial_settings(model_cfg),
+                                 train_df, fold_index, store, parent.run_id)
+                width = search.run(remaining, time.monotonic() + timeout if timeout else None,
+                                   lambda: on_progress(len(_counted(study)), trials, _best_value(study))
+                                   if on_progress else None)
             search_s = time.perf_counter() - t_search
-            best = _best_trial(study)
-            values = {d.path: d.decode(best.params[d.path]) for d in dims if d.path in best.params}
-            best_config = with_values(config, values)
-            out_dir = settings.ensure_home() / "tuning" / name
-            out_dir.mkdir(parents=True, exist_ok=True)
-            best_path = out_dir / "best_config.yaml"
-            best_path.write_text(_config_yaml(best_config, name, best.value, best.user_attrs.get("cv_sd", 0.0)))
-            parent.log_file(str(best_path))
-            # tags and a file, not params: a resumed study with more trials may find another best
-            parent.set_tags({f"best.{k}": v for k, v in values.items()} | {"best.trial": best.number})
-            parent.log_artifacts({"best_params.json": values})
-            parent.log_metrics({f"best.cv.{task.primary_metric}.mean": best.value,
-                                f"best.cv.{task.primary_metric}.sd": best.user_attrs.get("cv_sd", 0.0),
-                                "search_seconds": search_s, "trials": len(_counted(study))})
-            parent.log_artifacts(_plots(study))
+            best, values, best_config, best_path = _record_best(parent, study, dims, config, settings, name,
+                                                                task.primary_metric, search_s)
             counts = _state_counts(study)
             result = TuneResult(name, storage.split("?")[0], task.primary_metric, counts, best.number, values,
                                 float(best.value), float(best.user_attrs.get("cv_sd", 0.0)), {}, "", 0, False,
@@ -303,6 +287,27 @@ def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, s
         cluster.close()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _record_best(parent: Any, study: Any, dims: list[Dimension], config: TrainConfig, settings: Settings,
+                 name: str, metric: str, search_s: float) -> tuple[Any, dict[str, Any], TrainConfig, Path]:
+    """The best trial as a training config, written beside the study and logged with the plots."""
+    best = _best_trial(study)
+    values = {d.path: d.decode(best.params[d.path]) for d in dims if d.path in best.params}
+    best_config = with_values(config, values)
+    out_dir = settings.ensure_home() / "tuning" / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    best_path = out_dir / "best_config.yaml"
+    sd = best.user_attrs.get("cv_sd", 0.0)
+    best_path.write_text(_config_yaml(best_config, name, best.value, sd))
+    parent.log_file(str(best_path))
+    # tags and a file, not params: a resumed study with more trials may find another best
+    parent.set_tags({f"best.{k}": v for k, v in values.items()} | {"best.trial": best.number})
+    parent.log_artifacts({"best_params.json": values})
+    parent.log_metrics({f"best.cv.{metric}.mean": best.value, f"best.cv.{metric}.sd": sd,
+                        "search_seconds": search_s, "trials": len(_counted(study))})
+    parent.log_artifacts(_plots(study))
+    return best, values, best_config, best_path
 
 
 def _refit(task: Task, prepared: PreparedData, best_config: TrainConfig, settings: Settings,
