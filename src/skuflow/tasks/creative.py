@@ -76,7 +76,7 @@ def _model(kind: str, params: dict[str, Any]) -> Any:
 # each family's search space (skuflow.tuning.space), relative to its parameters
 _MEMBER_SPACES: dict[str, dict[str, dict[str, Any]]] = {
     "tfidf_lr": {"C": {"low": 0.3, "high": 30.0, "log": True}},
-    "nblr": {"C": {"low": 0.3, "high": 30.0, "log": True}, "alpha": {"low": 0.1, "high": 3.0, "log": True}},
+    "nblr": {"C": {"low": 0.3, "high": 30.0, "log": True}},
     "score_ridge": {"alpha": {"low": 0.3, "high": 30.0, "log": True}},
     "minilm": {"C": {"low": 0.1, "high": 30.0, "log": True}},
     "minilm_ft": {"lr": {"low": 3e-5, "high": 3e-4, "log": True}, "epochs": {"low": 1, "high": 3}},
