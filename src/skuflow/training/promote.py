@@ -68,6 +68,10 @@ def evidence_columns(metrics: dict[str, Any]) -> dict[str, Any]:
             "rows": metrics.get("rows_compared") or ""}
 
 
+def _too_few_rows(rows: int, min_rows: int) -> str:
+    return f"no decision: only {rows:,} rows neither model trained on (need {min_rows:,})"
+
+
 def decide(gain: Gain, margin: float, min_rows: int) -> tuple[str, str]:
     """Pure decision rule on a measured gain: the verdict and a sentence saying why.
 
@@ -75,7 +79,7 @@ def decide(gain: Gain, margin: float, min_rows: int) -> tuple[str, str]:
     lower bound must exceed the margin."""
     where = f"on {gain.rows:,} rows neither model trained on"
     if gain.rows < min_rows:
-        return NO_DECISION, f"no decision: only {gain.rows:,} rows neither model trained on (need {min_rows:,})"
+        return NO_DECISION, _too_few_rows(gain.rows, min_rows)
     text = f"{gain.metric} {gain.challenger:.4f} vs {gain.champion:.4f}, gain {gain.gain:+.4f}"
     if gain.confidence <= 0:
         if gain.gain > margin or (margin > 0 and gain.gain >= margin):
@@ -142,8 +146,7 @@ def promote_if_better(store: RegistryStore, task: Task, model_name: str, version
     y_true = rows[task.label].astype(str).tolist()
     base = Decision(False, NO_DECISION, "", metric, version, None, current.version, None, rows_compared=len(rows))
     if len(rows) < settings.promotion_min_rows:
-        base.reason = (f"no decision: only {len(rows):,} rows neither model trained on "
-                       f"(need {settings.promotion_min_rows:,}){legacy}")
+        base.reason = _too_few_rows(len(rows), settings.promotion_min_rows) + legacy
         return _apply(store, model_name, version, base)
     try:
         champ_proba = task.predict_proba(champ_model, rows)
