@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     retrain_cooldown: float = Field(default=3600.0, ge=0, description="Seconds before retraining again.")
     train_config: str | None = Field(default=None, description="YAML config retraining uses.")
     reload_interval: float = Field(default=10.0, ge=0, description="Seconds between champion checks; 0 = off.")
-    admin_api_key: str | None = Field(default=None, description="Key for admin routes (retrain).")
+    admin_api_key: str | None = Field(default=None, description="Key for admin routes (retrain, experiments).")
+    shadow_queue: int = Field(default=2048, gt=0, description="Shadow rows waiting to be scored; beyond it "
+                              "they are dropped and counted.")
 
     promotion_margin: float = Field(default=0.0, ge=0.0, description="Min. gain of the primary metric to promote.")
     promotion_confidence: float = Field(default=0.95, ge=0.0, lt=1.0, description="Confidence that the gain "

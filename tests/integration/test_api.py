@@ -117,9 +117,9 @@ def test_probes_info_and_metrics(client, trained_home):
     client.post("/v1/category/predict", json=PRODUCT)
     text = client.get("/metrics").text
     version = str(result.version)
-    labels = f'method="POST",model_version="{version}",route="/v1/category/predict",status="200"'
+    labels = f'method="POST",model_version="{version}",route="/v1/category/predict",status="200",variant=""'
     assert "skuflow_requests_total{" + labels + "}" in text
-    assert f'skuflow_prediction_confidence_count{{model_version="{version}",task="category"}}' in text
+    assert f'skuflow_prediction_confidence_count{{model_version="{version}",task="category",variant=""}}' in text
     assert 'skuflow_request_latency_seconds_bucket{le="0.005",method="POST",route="/v1/category/predict"}' in text
     assert "skuflow_predictions_total{" in text and "process_resident_memory_bytes" in text
 

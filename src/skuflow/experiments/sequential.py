@@ -67,31 +67,28 @@ class SequentialResult:
         return out
 
 
-class MSPRT:
-    """Running state of one experiment's test: feed it rows (``update``) and read it at any time."""
-
-    def __init__(self, alpha: float = 0.05, tau: float = DEFAULT_TAU, min_rows: int = 100) -> None:
-        self.alpha, self.tau, self.min_rows = alpha, tau, min_rows
-        self.s_a = self.n_a = self.s_b = self.n_b = 0
-        self.p_value = 1.0
-
-    def update(self, arm: str, success: bool) -> None:
-        if arm == "a":
-            self.n_a, self.s_a = self.n_a + 1, self.s_a + int(success)
-        else:
-            self.n_b, self.s_b = self.n_b + 1, self.s_b + int(success)
-        if min(self.n_a, self.n_b) >= 2:
-            lr = float(msprt_lr(self.s_a, self.n_a, self.s_b, self.n_b, self.tau))
-            self.p_value = min(self.p_value, 1.0 / lr if lr > 0 else 1.0)
-
-    def result(self) -> SequentialResult:
-        ra, rb = self.s_a / max(self.n_a, 1), self.s_b / max(self.n_b, 1)
-        effect = rb - ra
-        lo, hi = confidence_sequence(self.s_a, self.n_a, self.s_b, self.n_b, self.alpha, self.tau)
-        decision = "continue"
-        if min(self.n_a, self.n_b) >= self.min_rows and self.p_value <= self.alpha:
-            decision = "challenger better" if effect > 0 else "challenger worse"
-        return SequentialResult(self.n_a, self.n_b, ra, rb, effect, (lo, hi), self.p_value, decision)
+def replay(is_b: Any, success: Any, alpha: float = 0.05, tau: float = DEFAULT_TAU,
+           min_rows: int = 100) -> SequentialResult:
+    """The test read after every row of one experiment, in arrival order (``is_b``: the row is the
+    challenger's; ``success``: the feedback says it was right). The decision is taken at the first row where
+    both arms have ``min_rows`` and the always-valid p-value reaches ``alpha``; rows after it do not undo it."""
+    arm_b = np.asarray(is_b, dtype=bool)
+    ok = np.asarray(success, dtype=bool)
+    n_b = np.cumsum(arm_b)
+    n_a = np.arange(1, len(arm_b) + 1) - n_b
+    s_b, s_a = np.cumsum(ok & arm_b), np.cumsum(ok & ~arm_b)
+    lr = msprt_lr(s_a, n_a, s_b, n_b, tau)
+    lr = np.where(np.minimum(n_a, n_b) >= 2, lr, 0.0)
+    p_running = np.minimum.accumulate(np.minimum(1.0, 1.0 / np.maximum(lr, 1e-300))) if len(lr) else np.ones(0)
+    stop = (np.minimum(n_a, n_b) >= min_rows) & (p_running <= alpha)
+    at = int(stop.argmax()) if stop.any() else len(arm_b) - 1
+    if at < 0:  # no rows yet
+        return SequentialResult(0, 0, 0.0, 0.0, 0.0, (-1.0, 1.0), 1.0, "continue")
+    na, nb, sa, sb = int(n_a[at]), int(n_b[at]), int(s_a[at]), int(s_b[at])
+    ra, rb = sa / max(na, 1), sb / max(nb, 1)
+    decision = ("challenger better" if rb > ra else "challenger worse") if stop.any() else "continue"
+    return SequentialResult(na, nb, ra, rb, rb - ra, confidence_sequence(sa, na, sb, nb, alpha, tau),
+                            float(p_running[at]), decision)
 
 
 def confidence_sequence(s_a: int, n_a: int, s_b: int, n_b: int, alpha: float = 0.05,

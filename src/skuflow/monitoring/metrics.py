@@ -21,15 +21,15 @@ class ApiMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=self.registry)  # CPU seconds, resident memory, open fds
         self.requests = Counter("skuflow_requests_total", "HTTP requests",
-                                ["route", "method", "status", "model_version"], registry=self.registry)
+                                ["route", "method", "status", "model_version", "variant"], registry=self.registry)
         self.latency = Histogram("skuflow_request_latency_seconds", "HTTP request latency", ["route", "method"],
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
         self.predictions = Counter("skuflow_predictions_total", "Predictions by class",
-                                   ["task", "model_version", "label"], registry=self.registry)
+                                   ["task", "model_version", "label", "variant"], registry=self.registry)
         self.model_version = Gauge("skuflow_model_version", "Served champion version", ["task"],
                                    registry=self.registry)
         self.confidence = Histogram("skuflow_prediction_confidence", "Confidence of predictions",
-                                    ["task", "model_version"], buckets=[i / 10 for i in range(1, 11)],
+                                    ["task", "model_version", "variant"], buckets=[i / 10 for i in range(1, 11)],
                                     registry=self.registry)
         self.drift_effect = Gauge("skuflow_drift_effect", "Drift effect size per monitored column",
                                   ["task", "column", "model_version", "method"], registry=self.registry)
@@ -39,25 +39,37 @@ class ApiMetrics:
                                        ["task", "model_version"], registry=self.registry)
         self.retrains = Counter("skuflow_retrains_total", "Retraining runs by outcome", ["task", "outcome"],
                                 registry=self.registry)
+        # online experiments (skuflow.experiments): the shadow's agreement with the champion, its dropped
+        # work, the challenger's failures, and the sequential test's p-value as the status route last read it
+        self.shadow_agreement = Counter("skuflow_experiment_shadow_agreement_total", "Shadow predictions by "
+                                        "agreement with the champion", ["task", "agree"], registry=self.registry)
+        self.shadow_dropped = Counter("skuflow_experiment_shadow_dropped_total", "Shadow predictions dropped "
+                                      "because the queue was full", ["task"], registry=self.registry)
+        self.experiment_errors = Counter("skuflow_experiment_errors_total", "Challenger failures (the champion "
+                                         "answered instead)", ["task", "variant"], registry=self.registry)
+        self.experiment_p_value = Gauge("skuflow_experiment_p_value", "Always-valid p-value of the running "
+                                        "experiment", ["task", "experiment"], registry=self.registry)
         self.log_dropped = Gauge("skuflow_prediction_log_dropped", "Prediction log rows lost",
                                  registry=self.registry)
 
-    def observe_request(self, route: str, method: str, status: int, seconds: float, version: str = "") -> None:
-        self.requests.labels(route, method, str(status), version).inc()
+    def observe_request(self, route: str, method: str, status: int, seconds: float, version: str = "",
+                        variant: str = "") -> None:
+        self.requests.labels(route, method, str(status), version, variant).inc()
         self.latency.labels(route, method).observe(seconds)
 
-    def observe_predictions(self, task: str, version: int, labels: list[str], confidences: list[float]) -> None:
-        hist = self.confidence.labels(task, str(version))
+    def observe_predictions(self, task: str, version: int, labels: list[str], confidences: list[float],
+                            variant: str = "") -> None:
+        hist = self.confidence.labels(task, str(version), variant)
         for c in confidences:
             hist.observe(c)
         if len(labels) == 1:
-            self.predictions.labels(task, str(version), labels[0]).inc()
+            self.predictions.labels(task, str(version), labels[0], variant).inc()
             return
         counts: dict[str, int] = {}
         for label in labels:
             counts[label] = counts.get(label, 0) + 1
         for label, n in counts.items():
-            self.predictions.labels(task, str(version), label).inc(n)
+            self.predictions.labels(task, str(version), label, variant).inc(n)
 
     def observe_drift(self, report) -> None:
         version = str(report.model_version)

@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
 )
 
@@ -46,7 +47,12 @@ predictions = Table(
     Column("latency_ms", Float),
     Column("source", String(16), nullable=False, default="online"),
     Column("ts", Float, index=True, nullable=False),
+    # online experiments: which arm answered (champion, challenger, shadow, fallback) and its error, if any
+    Column("experiment", String(96), index=True),
+    Column("variant", String(16)),
+    Column("error", Text),
 )
+_ADDED_COLUMNS = ("experiment", "variant", "error")  # logs written before experiments lack them
 feedback = Table(
     "feedback", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -71,6 +77,7 @@ class PredictionLog:
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
         metadata.create_all(self.engine)
+        self._add_missing_columns()
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self._queue: queue.SimpleQueue[tuple | None] = queue.SimpleQueue()
@@ -81,14 +88,25 @@ class PredictionLog:
         self._thread = threading.Thread(target=self._writer, name="skuflow-prediction-log", daemon=True)
         self._thread.start()
 
+    def _add_missing_columns(self) -> None:
+        from sqlalchemy import inspect, text
+
+        have = {c["name"] for c in inspect(self.engine).get_columns("predictions")}
+        with self.engine.begin() as conn:
+            for name in _ADDED_COLUMNS:
+                if name not in have:
+                    kind = predictions.c[name].type.compile(self.engine.dialect)
+                    conn.execute(text(f"ALTER TABLE predictions ADD COLUMN {name} {kind}"))
+
     # -- write side ---------------------------------------------------------------------------------
     def record(self, request_id: str, task: str, model_version: int, features: dict | str | None,
                prediction: str | None, confidence: float | None, latency_ms: float | None,
-               source: str = "online") -> None:
+               source: str = "online", experiment: str | None = None, variant: str | None = None,
+               error: str | None = None) -> None:
         with self._idle:
             self._pending += 1
         self._queue.put((request_id, task, model_version, features, prediction, confidence, latency_ms, source,
-                         time.time()))
+                         time.time(), experiment, variant, error))
 
     def _writer(self) -> None:
         # Wake once per flush interval, not once per prediction: every wake-up makes the serving thread
@@ -115,7 +133,8 @@ class PredictionLog:
     def _insert(self, batch: list[tuple]) -> None:
         rows = [{"request_id": r[0], "task": r[1], "model_version": r[2],
                  "features": r[3] if isinstance(r[3], str) or r[3] is None else json.dumps(r[3], default=str),
-                 "prediction": r[4], "confidence": r[5], "latency_ms": r[6], "source": r[7], "ts": r[8]}
+                 "prediction": r[4], "confidence": r[5], "latency_ms": r[6], "source": r[7], "ts": r[8],
+                 "experiment": r[9], "variant": r[10], "error": r[11]}
                 for r in batch]
         try:
             with self.engine.begin() as conn:
@@ -157,10 +176,15 @@ class PredictionLog:
         return True
 
     # -- read side ----------------------------------------------------------------------------------
+    @staticmethod
+    def _served():
+        """Answers a caller received: not the shadow's off-path predictions, not a failed attempt."""
+        return or_(predictions.c.variant.is_(None), predictions.c.variant != "shadow") & predictions.c.error.is_(None)
+
     def window(self, task: str, last: int = 1000, model_version: int | None = None,
                source: str | None = "online") -> pd.DataFrame:
         """The most recent ``last`` predictions of a task (oldest first), inputs decoded."""
-        q = select(predictions).where(predictions.c.task == task)
+        q = select(predictions).where((predictions.c.task == task) & self._served())
         if model_version is not None:
             q = q.where(predictions.c.model_version == model_version)
         if source is not None:
@@ -181,7 +205,7 @@ class PredictionLog:
         """Accuracy over the latest predictions that have feedback."""
         q = (select(predictions.c.prediction, feedback.c.label, predictions.c.model_version)
              .join(feedback, (feedback.c.request_id == predictions.c.request_id) & (feedback.c.task == task))
-             .where(predictions.c.task == task).order_by(feedback.c.id.desc()).limit(last))
+             .where((predictions.c.task == task) & self._served()).order_by(feedback.c.id.desc()).limit(last))
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         if not rows:
@@ -197,3 +221,27 @@ def decode_features(frame: pd.DataFrame) -> list[dict[str, Any]]:
         if isinstance(raw, str) and raw.startswith("{"):
             out.append(json.loads(raw))
     return out
+
+
+def experiment_rows(plog: PredictionLog, experiment: str) -> pd.DataFrame:
+    """Every logged attempt of an experiment: variant, prediction, confidence, latency, error."""
+    c = predictions.c
+    q = (select(c.id, c.request_id, c.variant, c.model_version, c.prediction, c.confidence, c.latency_ms, c.error)
+         .where(c.experiment == experiment).order_by(c.id))
+    with plog.engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).all(), columns=["id", "request_id", "variant", "model_version",
+                                                            "prediction", "confidence", "latency_ms", "error"])
+
+
+def experiment_feedback(plog: PredictionLog, experiment: str) -> pd.DataFrame:
+    """Feedback joined to an experiment's predictions, in the order it arrived: variant and correctness.
+
+    Counted from the log, not from memory, so a restarted server reads the same experiment."""
+    c = predictions.c
+    q = (select(feedback.c.id, c.variant, c.prediction, feedback.c.label)
+         .join(feedback, (feedback.c.request_id == c.request_id) & (feedback.c.task == c.task))
+         .where((c.experiment == experiment) & c.error.is_(None)).order_by(feedback.c.id))
+    with plog.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(q).all(), columns=["feedback_id", "variant", "prediction", "label"])
+    frame["correct"] = frame["prediction"] == frame["label"]
+    return frame

@@ -23,6 +23,7 @@ from skuflow.settings import Settings
 CHAMPION = "champion"
 PROFILE_ARTIFACT = "reference_profile.json"
 AUDIT_PREFIX = "skuflow.audit."
+EXPERIMENT_TAG = "skuflow.experiment"
 
 
 def _quiet_mlflow() -> None:
@@ -296,6 +297,19 @@ class RegistryStore:
         """Download a version's model folder (for ``mlflow models serve`` and inspection)."""
         dst = tempfile.mkdtemp(prefix=f"skuflow-{name}-v{version}-")
         return self._mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=dst)
+
+    # -- the live online experiment (skuflow.experiments.record) ----------------------------------
+    def set_experiment(self, name: str, record: dict[str, Any]) -> None:
+        self.client.set_registered_model_tag(name, EXPERIMENT_TAG, json.dumps(record, sort_keys=True))
+
+    def experiment(self, name: str) -> dict[str, Any] | None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            raw = (self.client.get_registered_model(name).tags or {}).get(EXPERIMENT_TAG)
+        except MlflowException:
+            return None
+        return json.loads(raw) if raw else None
 
     # -- audit log of alias moves -----------------------------------------------------------------
     def append_audit(self, name: str, entry: dict[str, Any]) -> None:

@@ -26,11 +26,13 @@ from skuflow.errors import (
     TaskNotFoundError,
     UnauthorizedError,
 )
+from skuflow.experiments import judge, record
 from skuflow.flows.retrain import Monitor, RetrainRunner, window_drift
 from skuflow.monitoring.metrics import CONTENT_TYPE_LATEST, ApiMetrics
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.errors import install_error_handlers, invalid_input_from
+from skuflow.serving.experiments import Answer, ExperimentRouter
 from skuflow.serving.invocations import parse_invocation
 from skuflow.serving.middleware import MetricsAndLimits
 from skuflow.serving.runtime import ModelHolder
@@ -44,8 +46,10 @@ log = logging.getLogger("skuflow.serving")
 
 
 def json_response(body: Any, status: int = 200, version: int | None = None,
-                  request_id: str | None = None) -> Response:
-    headers = {"X-Model-Version": str(version)} if version is not None else {}
+                  request_id: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    headers = dict(headers or {})
+    if version is not None:
+        headers["X-Model-Version"] = str(version)
     if request_id:
         headers["X-Request-ID"] = request_id
     return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), status_code=status,
@@ -64,6 +68,18 @@ class PredictionOut(BaseModel):
     model: str
     version: int
     request_id: str
+
+
+class ExperimentIn(BaseModel):
+    challenger: int = Field(ge=1, description="Registered version to try against the champion")
+    mode: str = Field("ab", pattern="^(shadow|ab)$")
+    traffic: float = Field(0.1, gt=0.0, le=1.0, description="Share of callers sent (ab) or mirrored (shadow)")
+    key: str | None = Field(None, max_length=64, description="Record field that identifies a caller")
+    metric: str = "accuracy"
+    max_requests: int | None = Field(None, ge=1)
+    guardrails: dict[str, float] = Field(default_factory=dict, description="error_rate, p99_ms")
+    alpha: float = Field(0.05, gt=0.0, lt=0.5)
+    min_rows: int = Field(100, ge=1, description="Feedback rows per arm before a decision")
 
 
 class FeedbackIn(BaseModel):
@@ -98,19 +114,26 @@ def _request_id(request: Request) -> str:
     return given[:64] if given else new_request_id()
 
 
-def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, scorer: Scorer, settings: Settings) -> None:
+def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, router: ExperimentRouter, scorer: Scorer,
+                     settings: Settings) -> None:
     Record = task.record_model
     Batch = create_model(f"{Record.__name__}Batch", records=(list[Record], ...))  # type: ignore[valid-type]
     name = task.name
 
+    def answer(request: Request, rows: list[dict[str, Any]], top_k: int, rid: str, started: float) -> Answer:
+        return router.answer(task, holder.get(name), rows, top_k, rid, started,
+                             request.headers.get("x-experiment-key"))
+
+    def respond(ans: Answer, body: Any, rid: str) -> Response:
+        return json_response(body, version=ans.model.version, request_id=rid, headers=ans.headers())
+
     async def predict(request: Request, top_k: int = Query(3, ge=1, le=50)) -> Response:
         started = time.perf_counter()
         record = _parse(Record, await request.body())
-        loaded = holder.get(name)
         rid = _request_id(request)
         # one row costs well under a millisecond: answering on the event loop beats a thread hop
-        body = scorer.score(task, loaded, [record.model_dump()], top_k, rid, started)[0]
-        return json_response(body, version=loaded.version, request_id=rid)
+        ans = answer(request, [record.model_dump()], top_k, rid, started)
+        return respond(ans, ans.bodies[0], rid)
 
     async def predict_batch(request: Request, top_k: int = Query(3, ge=1, le=50)) -> Response:
         started = time.perf_counter()
@@ -119,12 +142,10 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, scorer: Scor
             raise PayloadTooLargeError(
                 f"Batch of {len(records)} rows exceeds the cap of {settings.max_batch_rows}",
                 rows=len(records), cap=settings.max_batch_rows)
-        loaded = holder.get(name)
         rows = [r.model_dump() for r in records]
         rid = _request_id(request)
-        bodies = await run_in_threadpool(scorer.score, task, loaded, rows, top_k, rid, started)
-        return json_response({"predictions": bodies, "model": loaded.name, "version": loaded.version},
-                             version=loaded.version, request_id=rid)
+        ans = await run_in_threadpool(answer, request, rows, top_k, rid, started)
+        return respond(ans, {"predictions": ans.bodies, "model": ans.model.name, "version": ans.model.version}, rid)
 
     async def info() -> Response:
         loaded = holder.get(name)
@@ -133,22 +154,17 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, scorer: Scor
     async def predict_image(request: Request, top_k: int = Query(3, ge=1, le=50)) -> Response:
         started = time.perf_counter()
         images = await read_images(request, False, 1, settings.max_image_bytes)
-        loaded = holder.get(name)
         rid = _request_id(request)
         # decoding and a network forward pass take milliseconds: off the event loop
-        body = (await run_in_threadpool(scorer.score, task, loaded, [{"image": images[0]}], top_k, rid,
-                                        started))[0]
-        return json_response(body, version=loaded.version, request_id=rid)
+        ans = await run_in_threadpool(answer, request, [{"image": images[0]}], top_k, rid, started)
+        return respond(ans, ans.bodies[0], rid)
 
     async def predict_image_batch(request: Request, top_k: int = Query(3, ge=1, le=50)) -> Response:
         started = time.perf_counter()
         images = await read_images(request, True, settings.max_batch_images, settings.max_image_bytes)
-        loaded = holder.get(name)
         rid = _request_id(request)
-        bodies = await run_in_threadpool(scorer.score, task, loaded, [{"image": b} for b in images], top_k,
-                                         rid, started)
-        return json_response({"predictions": bodies, "model": loaded.name, "version": loaded.version},
-                             version=loaded.version, request_id=rid)
+        ans = await run_in_threadpool(answer, request, [{"image": b} for b in images], top_k, rid, started)
+        return respond(ans, {"predictions": ans.bodies, "model": ans.model.name, "version": ans.model.version}, rid)
 
     if task.input_kind == "image":
         app.add_api_route(f"/v1/{name}/predict", predict_image, methods=["POST"], response_model=PredictionOut,
@@ -196,6 +212,40 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, scorer: Scor
             raise NotFoundError(f"No retraining of {name} has run in this server")
         return json_response(run.to_dict())
 
+    async def experiment_start(request: Request) -> Response:
+        _require_admin(request, settings)
+        body = _parse(ExperimentIn, await request.body())
+        exp = await run_in_threadpool(record.start, _store(app), name, body.challenger, body.mode, body.traffic,
+                                      body.key, body.metric, body.max_requests, body.guardrails, body.alpha,
+                                      body.min_rows, _caller(request))
+        await run_in_threadpool(router.refresh, _store(app), name)  # this replica starts at once
+        return json_response(exp.to_dict(), status=201)
+
+    async def experiment_status() -> Response:
+        exp = await run_in_threadpool(record.load, _store(app), name)
+        if exp is None:
+            raise NotFoundError(f"No experiment has run on {name}")
+        if scorer.plog is None:
+            return json_response(exp.to_dict())
+        scorer.plog.flush()
+        status = await run_in_threadpool(judge.analyse, scorer.plog, exp)
+        scorer.metrics.experiment_p_value.labels(name, exp.id).set(status["test"]["p_value"])
+        return json_response(status)
+
+    async def experiment_stop(request: Request) -> Response:
+        _require_admin(request, settings)
+        exp = await run_in_threadpool(record.end, _store(app), name, "stopped",
+                                      f"stopped by {_caller(request)} through the API")
+        await run_in_threadpool(router.refresh, _store(app), name)
+        return json_response(exp.to_dict())
+
+    app.add_api_route(f"/v1/{name}/experiment", experiment_start, methods=["POST"], tags=[name], status_code=201,
+                      summary="Start a shadow or A/B experiment of a version against the champion (admin)",
+                      openapi_extra=_body_schema(ExperimentIn))
+    app.add_api_route(f"/v1/{name}/experiment", experiment_status, methods=["GET"], tags=[name],
+                      summary="The experiment's arms, the sequential test and the guardrails")
+    app.add_api_route(f"/v1/{name}/experiment", experiment_stop, methods=["DELETE"], tags=[name],
+                      summary="Stop the running experiment; the champion keeps serving (admin)")
     app.add_api_route(f"/v1/{name}/feedback", feedback, methods=["POST"], tags=[name],
                       summary="Record the true label of a logged prediction", openapi_extra=_body_schema(FeedbackIn))
     app.add_api_route(f"/v1/{name}/drift", drift, methods=["GET"], tags=[name],
@@ -245,11 +295,33 @@ def _add_generate_routes(app: FastAPI, task: Any, holder: ModelHolder, settings:
                       summary="Copy for several products", openapi_extra=_body_schema(Many))
 
 
+def _store(app: FastAPI) -> RegistryStore:
+    store = getattr(app.state, "store", None)
+    if store is None:
+        raise NotReadyError("This server was started without the registry")
+    return store
+
+
+def _caller(request: Request) -> str:
+    """Who made an admin call, for the audit: the client address and its user agent."""
+    host = request.client.host if request.client else "unknown"
+    return f"api:{host} ({request.headers.get('user-agent', '')[:60]})"
+
+
 def _require_admin(request: Request, settings: Settings) -> None:
     if not settings.admin_api_key:
         raise ForbiddenError("Admin routes are disabled: set SKUFLOW_ADMIN_API_KEY")
     if not hmac.compare_digest(request.headers.get("x-api-key", ""), settings.admin_api_key):
         raise UnauthorizedError("Missing or wrong X-API-Key")
+
+
+def _load(holder: ModelHolder, router: ExperimentRouter, store: RegistryStore, warmup: bool) -> None:
+    holder.load_all(store, warmup=warmup)
+    for name in task_names():
+        try:
+            router.refresh(store, name)
+        except Exception:  # the champion serves alone until the next poll reads the experiment
+            log.exception("reading the experiment of %s failed", name)
 
 
 def create_app(settings: Settings | None = None, store: RegistryStore | None = None,
@@ -275,11 +347,12 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
         if load_models:
             reg = store or RegistryStore(settings)
             app.state.store = reg
-            threads.append(threading.Thread(target=holder.load_all, args=(reg,), kwargs={"warmup": settings.warmup},
+            threads.append(threading.Thread(target=_load, args=(holder, router, reg, settings.warmup),
                                             daemon=True, name="skuflow-model-loader"))
             if settings.reload_interval > 0:
                 threads.append(threading.Thread(target=holder.poll, args=(reg, settings.reload_interval, stop),
-                                                daemon=True, name="skuflow-reload"))
+                                                kwargs={"before": router.refresh}, daemon=True,
+                                                name="skuflow-reload"))
         if plog is not None and settings.monitor_interval > 0:
             app.state.monitor = Monitor(settings, plog, app.state.retrainer, served=lambda: {
                 t: (m.task, m.version, m.profile) for t, m in holder.loaded().items()}, on_report=metrics.observe_drift)
@@ -289,6 +362,7 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
             t.start()
         yield
         stop.set()
+        router.drain(timeout=5.0)
         if plog is not None:
             plog.close()
             metrics.log_dropped.set(plog.dropped)
@@ -300,6 +374,8 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     app.state.metrics = metrics
     scorer = Scorer(metrics, None)  # the prediction log is opened at start-up
     app.state.scorer = scorer
+    router = ExperimentRouter(scorer, settings.shadow_queue)
+    app.state.router = router
     install_error_handlers(app)
     app.add_middleware(MetricsAndLimits, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
@@ -363,7 +439,7 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
                              request_id=rid)
 
     for name in known:
-        _add_task_routes(app, get_task(name), holder, scorer, settings)
+        _add_task_routes(app, get_task(name), holder, router, scorer, settings)
 
     @app.api_route("/v1/{task}/{action:path}", methods=["GET", "POST"], include_in_schema=False)
     async def unknown(task: str, action: str) -> Response:

@@ -24,7 +24,7 @@ class MetricsAndLimits:
             return
         start = time.perf_counter()
         status = 500
-        version = ""
+        version = variant = ""
         for key, value in scope.get("headers", ()):
             if key == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
                 body = orjson.dumps({"error_code": "payload_too_large",
@@ -36,12 +36,14 @@ class MetricsAndLimits:
                 return
 
         async def send_status(message) -> None:
-            nonlocal status, version
+            nonlocal status, version, variant
             if message["type"] == "http.response.start":
                 status = message["status"]
                 for key, value in message.get("headers", ()):
                     if key == b"x-model-version":
                         version = value.decode()
+                    elif key == b"x-experiment-variant":
+                        variant = value.decode()
             await send(message)
 
         try:
@@ -50,4 +52,5 @@ class MetricsAndLimits:
             route = scope.get("route")
             # label by template, never by raw path: unknown URLs must not grow the series count
             path = getattr(route, "path", None) or "unmatched"
-            self.metrics.observe_request(path, scope["method"], status, time.perf_counter() - start, version)
+            self.metrics.observe_request(path, scope["method"], status, time.perf_counter() - start, version,
+                                         variant)

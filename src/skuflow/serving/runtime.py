@@ -6,12 +6,13 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from skuflow.errors import NotReadyError
 from skuflow.monitoring.profile import Profile
-from skuflow.registry.store import RegistryStore
+from skuflow.registry.store import RegistryStore, VersionInfo
 from skuflow.tasks.base import Task, get_task, task_names
 
 log = logging.getLogger("skuflow.serving")
@@ -32,6 +33,22 @@ class LoadedModel:
         return {"task": self.task.name, "model": self.name, "version": self.version, "alias": "champion",
                 "run_id": self.run_id, "dataset_digest": self.dataset_digest,
                 "model_uri": f"models:/{self.name}@champion", "loaded_at": self.loaded_at}
+
+
+def load_version(store: RegistryStore, task: Task, info: VersionInfo, warmup: bool = True) -> LoadedModel:
+    """One registered version, warmed up and ready to answer (a champion or an experiment's challenger)."""
+    model = store.load_model(info.name, info.version)
+    if warmup:  # the first call pays for lazy imports and allocation; clients should not
+        task.predict(model, task.example_records(1))
+    raw_profile = store.load_profile(info.name, info.version)
+    loaded = LoadedModel(task, info.name, info.version, info.run_id, info.tags.get("dataset_digest"),
+                         model, time.time(), Profile.from_dict(raw_profile) if raw_profile else None)
+    # A model is hundreds of thousands of long-lived objects (vocabularies, trees): left in the young
+    # generations, every full collection walks them all and stalls requests for ~200 ms. Frozen, the
+    # collector skips them; reference counting still frees a replaced model.
+    gc.collect()
+    gc.freeze()
+    return loaded
 
 
 class ModelHolder:
@@ -60,26 +77,24 @@ class ModelHolder:
         current = self._models.get(task.name)
         if current is not None and current.version == champ.version:
             return current
-        model = store.load_model(champ.name, champ.version)
-        if warmup:  # the first call pays for lazy imports and allocation; clients should not
-            task.predict(model, task.example_records(1))
-        raw_profile = store.load_profile(champ.name, champ.version)
-        loaded = LoadedModel(task, champ.name, champ.version, champ.run_id, champ.tags.get("dataset_digest"),
-                             model, time.time(), Profile.from_dict(raw_profile) if raw_profile else None)
+        loaded = load_version(store, task, champ, warmup)
         with self._lock:
             self._models[task.name] = loaded  # one assignment: readers see the old or the new model
-        # A model is hundreds of thousands of long-lived objects (vocabularies, trees): left in the young
-        # generations, every full collection walks them all and stalls requests for ~200 ms. Frozen, the
-        # collector skips them; reference counting still frees a replaced model.
-        gc.collect()
-        gc.freeze()
         log.info("serving %s v%s", champ.name, champ.version)
         return loaded
 
-    def poll(self, store: RegistryStore, interval: float, stop: threading.Event) -> None:
-        """Hot reload: every ``interval`` seconds, load any task whose champion alias has moved."""
+    def poll(self, store: RegistryStore, interval: float, stop: threading.Event,
+             before: Callable[[RegistryStore, str], None] | None = None) -> None:
+        """Hot reload: every ``interval`` seconds, load any task whose champion alias has moved.
+        ``before`` runs first for each task (the experiment router: a concluded experiment may just have
+        moved the alias, and this same tick then loads the new champion)."""
         while not stop.wait(interval):
             for name in task_names():
+                if before is not None:
+                    try:
+                        before(store, name)
+                    except Exception:  # an experiment that cannot be read must not stop the reload
+                        log.exception("refreshing the experiment of %s failed", name)
                 try:
                     before = self._models.get(name)
                     after = self.load_champion(store, get_task(name), warmup=True)

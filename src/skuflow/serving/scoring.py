@@ -7,6 +7,7 @@ import os
 import time
 from typing import Any
 
+from skuflow.experiments.assignment import CHAMPION
 from skuflow.monitoring.metrics import ApiMetrics
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.serving.runtime import LoadedModel
@@ -24,21 +25,29 @@ def new_request_id() -> str:
     return f"{_process_tag[0]}{next(_ids):016x}"
 
 
+def row_ids(request_id: str, n: int) -> list[str]:
+    return [request_id] if n == 1 else [f"{request_id}-{i}" for i in range(n)]
+
+
 class Scorer:
     def __init__(self, metrics: ApiMetrics, plog: PredictionLog | None) -> None:
         self.metrics = metrics
         self.plog = plog
 
     def score(self, task: Task, loaded: LoadedModel, records: list[dict[str, Any]], top_k: int,
-              request_id: str, started: float) -> list[dict[str, Any]]:
-        """Predictions as response bodies; each row is logged under ``request_id`` (``-i`` per batch row)."""
+              request_id: str, started: float, variant: str = CHAMPION,
+              experiment: str | None = None) -> list[dict[str, Any]]:
+        """Predictions as response bodies; each row is logged under ``request_id`` (``-i`` per batch row),
+        with the experiment arm that answered when an experiment runs."""
         preds = task.predict(loaded.model, records, top_k=top_k)
-        self.metrics.observe_predictions(task.name, loaded.version, preds.labels, preds.confidences)
-        ids = [request_id] if len(records) == 1 else [f"{request_id}-{i}" for i in range(len(records))]
+        self.metrics.observe_predictions(task.name, loaded.version, preds.labels, preds.confidences,
+                                         variant if experiment else "")
+        ids = row_ids(request_id, len(records))
         if self.plog is not None:
             latency_ms = (time.perf_counter() - started) * 1000.0
             for rid, rec, label, conf in zip(ids, records, preds.labels, preds.confidences, strict=True):
-                self.plog.record(rid, task.name, loaded.version, task.log_record(rec), label, conf, latency_ms)
+                self.plog.record(rid, task.name, loaded.version, task.log_record(rec), label, conf, latency_ms,
+                                 experiment=experiment, variant=variant if experiment else None)
         return [{"prediction": label, "confidence": conf,
                  "top_k": [{"label": lab, "probability": p} for lab, p in top],
                  "model": loaded.name, "version": loaded.version, "request_id": rid}

@@ -181,15 +181,16 @@ def _apply(store: RegistryStore, model_name: str, version: int, decision: Decisi
     return decision
 
 
-def promote(store: RegistryStore, model_name: str, version: int, reason: str) -> dict:
-    """Move the alias to ``version`` by hand (audited; the reason is required)."""
+def promote(store: RegistryStore, model_name: str, version: int, reason: str,
+            evidence: dict[str, Any] | None = None) -> dict:
+    """Move the alias to ``version`` by hand or on an experiment's result (audited; the reason is required)."""
     if not reason or not reason.strip():
         raise ConfigError("a manual promotion needs a reason (--reason): it goes into the audit log")
     target = store.version(model_name, version)
     current = store.champion(model_name)
     store.set_champion(model_name, target.version)
     return _record(store, model_name, "promote", current.version if current else None, target.version,
-                   reason, {})
+                   reason, evidence or {})
 
 
 def rollback(store: RegistryStore, model_name: str, reason: str = "rollback") -> dict:
