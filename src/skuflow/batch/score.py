@@ -23,6 +23,7 @@ import pandas as pd
 from skuflow.batch.partitions import DEFAULT_PARTITION_ROWS, Partition, input_columns, plan_partitions, read_partition
 from skuflow.cluster import BackgroundCluster
 from skuflow.errors import ConfigError, MissingColumnError, ModelNotFoundError
+from skuflow.experiments import record as experiment_record
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import get_task
@@ -47,6 +48,7 @@ class BatchResult:
     invalid_rows: int = 0
     compute_seconds: float = 0.0  # summed over partitions: reading, scoring, writing
     run_id: str | None = None
+    note: str = ""  # e.g. an online experiment the batch did not take part in
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -204,6 +206,11 @@ def _run(task: Any, input_url: str, output_url: str, settings: Settings, key: st
     result = BatchResult(task.name, name, version, output_url, rows, len(parts), len(done), seconds,
                          rows / seconds if seconds else 0.0, dict(counts), sum(s["invalid"] for s in stats),
                          sum(s["seconds"] for s in stats))
+    exp = experiment_record.load(store, task.name)
+    if exp is not None and exp.running:
+        # an experiment's evidence comes from callers it assigned; a batch is nobody's caller
+        result.note = (f"experiment {exp.id} ({exp.mode} v{exp.challenger}) is running online; the batch used "
+                       f"the champion v{version}")
     if log_to_mlflow and stats:
         result.run_id = _log(store, result)
     return result

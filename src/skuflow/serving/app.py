@@ -187,7 +187,11 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, router: Expe
         body = _parse(FeedbackIn, await request.body())
         if scorer.plog is None:
             raise NotReadyError("The prediction log is off (SKUFLOW_LOG_PREDICTIONS=false)")
-        if not await run_in_threadpool(scorer.plog.add_feedback, name, body.request_id, body.label):
+        recorded = await run_in_threadpool(scorer.plog.add_feedback, name, body.request_id, body.label)
+        if not recorded:  # the prediction may still sit in the writer's queue: a client that answers at once
+            await run_in_threadpool(scorer.plog.flush)
+            recorded = await run_in_threadpool(scorer.plog.add_feedback, name, body.request_id, body.label)
+        if not recorded:
             raise NotFoundError(f"No {name} prediction with request id '{body.request_id}'")
         return json_response({"task": name, "request_id": body.request_id, "recorded": True})
 
