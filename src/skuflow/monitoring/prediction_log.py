@@ -83,6 +83,7 @@ class PredictionLog:
         self._queue: queue.SimpleQueue[tuple | None] = queue.SimpleQueue()
         self._pending = 0
         self._idle = threading.Condition()
+        self._wake = threading.Event()
         self.written = 0
         self.dropped = 0
         self._thread = threading.Thread(target=self._writer, name="skuflow-prediction-log", daemon=True)
@@ -114,7 +115,8 @@ class PredictionLog:
         while True:
             batch = [self._queue.get()]
             if batch[0] is not None:
-                time.sleep(self.flush_interval)
+                self._wake.wait(self.flush_interval)  # flush() cuts the wait short
+                self._wake.clear()
             while True:
                 if batch[-1] is None:
                     if len(batch) > 1:
@@ -150,6 +152,7 @@ class PredictionLog:
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything recorded so far is written (tests, shutdown)."""
         deadline = time.monotonic() + timeout
+        self._wake.set()
         with self._idle:
             while self._pending > 0:
                 left = deadline - time.monotonic()

@@ -355,7 +355,7 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
                                             daemon=True, name="skuflow-model-loader"))
             if settings.reload_interval > 0:
                 threads.append(threading.Thread(target=holder.poll, args=(reg, settings.reload_interval, stop),
-                                                kwargs={"before": router.refresh}, daemon=True,
+                                                kwargs={"refresh": router.refresh}, daemon=True,
                                                 name="skuflow-reload"))
         if plog is not None and settings.monitor_interval > 0:
             app.state.monitor = Monitor(settings, plog, app.state.retrainer, served=lambda: {

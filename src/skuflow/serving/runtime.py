@@ -84,15 +84,15 @@ class ModelHolder:
         return loaded
 
     def poll(self, store: RegistryStore, interval: float, stop: threading.Event,
-             before: Callable[[RegistryStore, str], None] | None = None) -> None:
+             refresh: Callable[[RegistryStore, str], None] | None = None) -> None:
         """Hot reload: every ``interval`` seconds, load any task whose champion alias has moved.
-        ``before`` runs first for each task (the experiment router: a concluded experiment may just have
+        ``refresh`` runs first for each task (the experiment router: a concluded experiment may just have
         moved the alias, and this same tick then loads the new champion)."""
         while not stop.wait(interval):
             for name in task_names():
-                if before is not None:
+                if refresh is not None:
                     try:
-                        before(store, name)
+                        refresh(store, name)
                     except Exception:  # an experiment that cannot be read must not stop the reload
                         log.exception("refreshing the experiment of %s failed", name)
                 try:
