@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 
 import httpx
-import pytest
 
 from skuflow.data.generate import generate_catalogue
 from skuflow.registry.store import RegistryStore
