@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-fast test-airflow lint bench-quality bench-images bench-serving bench-batch bench-drift bench-drift-evidently bench-prediction-log lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-fast test-airflow lint bench-quality bench-images bench-serving bench-experiments bench-batch bench-drift bench-drift-evidently bench-prediction-log lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench-images: venv sysdeps  ## Fashion-MNIST and clothing photos training, then 
 bench-serving: venv sysdeps
 	$(BIN)/python benchmarks/serving.py --workers 1
 	$(BIN)/python benchmarks/serving.py --workers 2
+
+bench-experiments: venv sysdeps  ## the sequential test simulated (1,000 experiments) and the shadow's cost over HTTP
+	$(BIN)/python benchmarks/experiments.py
+	$(BIN)/python benchmarks/shadow.py
 
 bench-batch: venv
 	$(BIN)/python benchmarks/batch.py
