@@ -87,7 +87,8 @@ def main() -> None:
                      "p99_ms": median(r["p99_ms"] for r in rs), "errors": sum(r["errors"] for r in rs)}
                for arm, rs in rounds.items()}
     added = summary["with shadow"]["p99_ms"] - summary["champion alone"]["p99_ms"]
-    print_table(f"shadow overhead, one uvicorn worker, wrk c={args.concurrency}", ["arm", "requests/s", "p50 ms", "p99 ms", "errors"],
+    print_table(f"shadow overhead, one uvicorn worker, wrk c={args.concurrency}",
+                ["arm", "requests/s", "p50 ms", "p99 ms", "errors"],
                 [[arm, f"{s['rps']:,.0f}", f"{s['p50_ms']:.2f}", f"{s['p99_ms']:.2f}", str(s["errors"])]
                  for arm, s in summary.items()])
     print(f"  shadow added {added:+.2f} ms to the champion's p99 at concurrency {args.concurrency} (median of "

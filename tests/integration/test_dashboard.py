@@ -144,3 +144,43 @@ def test_batch_page_shows_the_latest_job(app):
     app.selectbox(key="batch_task").set_value("category").run()
     assert _metric(app, "Rows scored (latest)") == "600"
     assert any("scored" in m.value for m in app.markdown)
+
+
+def test_experiments_page_starts_shows_and_stops_an_experiment(app, board_home):
+    from skuflow.experiments import record
+
+    store = RegistryStore(board_home)
+    champion = store.champion("category").version
+    _page(app, "Experiments")
+    app.selectbox(key="experiments_task").set_value("category").run()
+    app.radio(key="exp_mode").set_value("shadow")
+    app.slider(key="exp_traffic").set_value(0.5)
+    app.button[0].click().run()  # the form's Start
+    assert not app.exception, app.exception
+    exp = record.load(store, "category")
+    assert exp.running and exp.mode == "shadow" and exp.traffic == 0.5 and exp.champion == champion
+    assert exp.started_by == "dashboard" and store.audit("category")[-1]["action"] == "experiment start"
+    assert _metric(app, "State") == "running" and "variant" in app.dataframe[0].value.columns
+    app.button(key="stop_experiment").click().run()
+    assert record.load(store, "category").state == "stopped"
+    assert store.champion("category").version == champion
+
+
+def test_with_an_admin_key_configured_changes_need_it(board_home, monkeypatch):
+    from skuflow.experiments import record
+
+    monkeypatch.setenv("SKUFLOW_HOME", str(board_home.home))
+    monkeypatch.setenv("SKUFLOW_ADMIN_API_KEY", "board-key")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    _page(at, "Experiments")
+    at.selectbox(key="experiments_task").set_value("category").run()
+    store = RegistryStore(board_home)
+    before = record.load(store, "category")
+    at.button[0].click().run()
+    assert any("admin key" in w.value for w in at.warning)
+    assert record.load(store, "category") == before  # nothing started
+    at.sidebar.text_input(key="admin_key").set_value("board-key").run()
+    at.button[0].click().run()
+    assert record.load(store, "category").running
+    record.end(store, "category", "stopped", "test teardown")

@@ -1,6 +1,6 @@
 """skuflow's dashboard: ``skuflow dashboard`` (or ``streamlit run`` on this file).
 
-Four pages — Predict, Models, Monitoring, Batch — each a few calls into the library the CLI and the API
+Five pages — Predict, Models, Monitoring, Experiments, Batch — each a few calls into the library the CLI and the API
 use: the registry store, the tasks' ``predict``/``generate``, the promotion functions, the prediction
 log, drift, and the retraining runner. No logic of its own.
 """
@@ -21,7 +21,7 @@ from skuflow.settings import Settings
 from skuflow.tasks.base import get_task
 from skuflow.training.promote import promote, rollback
 
-PAGES = ("Predict", "Models", "Monitoring", "Batch")
+PAGES = ("Predict", "Models", "Monitoring", "Experiments", "Batch")
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,6 +37,20 @@ def _model(uri: str, home: str, name: str, version: int) -> Any:
 @st.cache_resource(show_spinner=False)
 def _plog(url: str) -> PredictionLog:
     return PredictionLog(url)
+
+
+def _authorised(settings: Settings) -> bool:
+    """State-changing buttons need the admin key when one is configured (as the API's writes do); the
+    sidebar asks for it once per session. Every change goes to the registry's audit with "dashboard"."""
+    if not settings.admin_api_key:
+        return True
+    import hmac
+
+    given = st.session_state.get("admin_key", "")
+    if hmac.compare_digest(given, settings.admin_api_key):
+        return True
+    st.warning("Enter the admin key (SKUFLOW_ADMIN_API_KEY) in the sidebar to change anything.")
+    return False
 
 
 def _top_k_chart(top_k: list[tuple[str, float]]) -> None:
@@ -132,7 +146,7 @@ def models_page(settings: Settings, store: RegistryStore) -> None:
     if pending and pending[1] == name:
         action, _, version = pending
         st.warning(f"Confirm: {action} {name}" + (f" to v{version}" if version else "") + "?")
-        if st.button("Confirm", key="confirm", type="primary"):
+        if st.button("Confirm", key="confirm", type="primary") and _authorised(settings):
             try:
                 entry = (promote(store, name, version, reason=reason) if action == "promote"
                          else rollback(store, name, reason=reason or "dashboard"))
@@ -168,7 +182,7 @@ def monitoring_page(settings: Settings, store: RegistryStore) -> None:
         st.metric("Live accuracy", "no feedback yet" if not acc["n"] else f"{acc['accuracy']:.1%} of {acc['n']}")
     st.subheader("Retraining")
     runner = _runner(settings.model_dump_json())
-    if st.button("Retrain now", key="retrain"):
+    if st.button("Retrain now", key="retrain") and _authorised(settings):
         run, started = runner.start(name, "requested from the dashboard")
         st.session_state["retrain_started"] = run.started_at
         (st.success if started else st.info)("retraining started" if started else "a retraining is already running")
@@ -190,6 +204,60 @@ def _runner(settings_json: str) -> Any:
     from skuflow.flows.retrain import RetrainRunner
 
     return RetrainRunner(Settings.model_validate_json(settings_json))
+
+
+def experiments_page(settings: Settings, store: RegistryStore) -> None:
+    from skuflow.experiments import record
+
+    name = _pick_task(store, "Experiments")
+    if name is None:
+        return
+    view = data.experiment_view(store, _plog(str(settings.prediction_log_url)), name)
+    if view is not None:
+        test = view["test"]
+        st.caption(f"{view['id']}: {view['mode']} v{view['challenger']} against v{view['champion']} at "
+                   f"{view['traffic']:.0%}")
+        cols = st.columns(3)
+        cols[0].metric("State", view["state"])
+        cols[1].metric("Effect", f"{test['effect']:+.4f}",
+                       help=f"always-valid interval [{test['interval'][0]:+.4f}, {test['interval'][1]:+.4f}]")
+        cols[2].metric("p-value (always valid)", f"{test['p_value']:.4f}")
+        if view["outcome"]:
+            st.write(view["outcome"])
+        if view.get("agreement") is not None:
+            st.metric("Shadow agreement", f"{view['agreement']:.1%}")
+        st.dataframe(view["arms"], hide_index=True)
+        if not view["mix"].empty:
+            st.bar_chart(view["mix"])
+    running = view is not None and view["state"] == "running"
+    if running:
+        if st.button("Stop the experiment", key="stop_experiment") and _authorised(settings):
+            try:
+                record.end(store, name, "stopped", "stopped from the dashboard")
+                st.rerun()  # show the ended experiment and the start form
+            except SkuflowError as exc:
+                st.error(exc.message)
+        return
+    st.subheader("Start an experiment")
+    champ = store.champion(name)
+    others = [v.version for v in store.versions(name) if champ is None or v.version != champ.version]
+    if not others:
+        st.info("Register another version first: the experiment tries it against the champion.")
+        return
+    with st.form("experiment"):
+        challenger = st.selectbox("Challenger version", others, key="exp_challenger")
+        mode = st.radio("Mode", ["shadow", "ab"], horizontal=True, key="exp_mode")
+        traffic = st.slider("Traffic share", 0.01, 1.0, 0.1, key="exp_traffic")
+        key = st.text_input("Caller key field (optional)", value="", key="exp_key")
+        guardrails = st.text_input("Guardrails", value="error_rate=0.01", key="exp_guardrails")
+        submitted = st.form_submit_button("Start")
+    if submitted and _authorised(settings):
+        try:
+            record.start(store, name, int(challenger), mode, float(traffic), key or None,
+                         guardrails=record.parse_guardrails(guardrails), who="dashboard")
+            st.rerun()  # show the running experiment (servers pick it up at their next poll)
+        except SkuflowError as exc:
+            st.error(exc.message)
 
 
 def batch_page(settings: Settings, store: RegistryStore) -> None:
@@ -217,8 +285,10 @@ def main() -> None:
     st.sidebar.title("skuflow")
     page = st.sidebar.radio("Page", PAGES, key="page")
     st.sidebar.caption(f"registry: {settings.mlflow_uri}")
+    if settings.admin_api_key:
+        st.sidebar.text_input("Admin key", type="password", key="admin_key")
     {"Predict": predict_page, "Models": models_page, "Monitoring": monitoring_page,
-     "Batch": batch_page}[page](settings, store)
+     "Experiments": experiments_page, "Batch": batch_page}[page](settings, store)
 
 
 main()

@@ -97,3 +97,19 @@ def batch_jobs(store: RegistryStore, task: str, limit: int = 20) -> pd.DataFrame
                      "rows_per_s": round(m.get("rows_per_s", 0.0), 1), "invalid_rows": int(m.get("invalid_rows", 0)),
                      "output": r["tags"].get("output"), "class_shares": shares})
     return pd.DataFrame(rows)
+
+
+def experiment_view(store: RegistryStore, plog: PredictionLog, task: str) -> dict[str, Any] | None:
+    """The task's latest experiment with its arms and test, as the status route gives it (None: none yet)."""
+    from skuflow.experiments import judge, record
+
+    exp = record.load(store, task)
+    if exp is None:
+        return None
+    status = judge.analyse(plog, exp)
+    arms = pd.DataFrame([{"variant": name, "attempts": v["attempts"], "errors": v["errors"],
+                          "feedback": v["feedback"], status["metric"]: v[status["metric"]],
+                          "mean confidence": v["mean_confidence"], "p99 ms": v["p99_ms"]}
+                         for name, v in status["variants"].items()])
+    mix = pd.DataFrame({name: pd.Series(v["class_mix"]) for name, v in status["variants"].items()}).fillna(0.0)
+    return {**status, "arms": arms, "mix": mix}
