@@ -125,3 +125,35 @@ def test_drift_report_writes_html_and_logs_to_mlflow(trained_home, tmp_path, mon
 def test_drift_report_without_champion_fails_cleanly(home):
     r = runner.invoke(app, ["drift", "report", "category", "--json"])
     assert r.exit_code == 1 and "has no champion" in r.stderr
+
+
+def test_experiment_start_status_stop_and_batch_uses_the_champion(home):
+    data = home / "cat.csv"
+    generate_catalogue(800, seed=5).to_csv(data, index=False)
+    assert _train(home, str(data)).exit_code == 0
+    generate_catalogue(800, seed=6).to_csv(data, index=False)
+    second = last_json(_train(home, str(data)).stdout)  # 160 test rows < the gate's 500: registered, not promoted
+    assert second["version"] == 2 and not second["promoted"]
+    bad = runner.invoke(app, ["experiment", "start", "category", "--challenger", "2", "--guardrail", "speed=1",
+                              "--json"])
+    assert bad.exit_code == 1 and "Unknown guardrail 'speed'" in bad.output
+    r = runner.invoke(app, ["experiment", "start", "category", "--challenger", "2", "--mode", "ab", "--traffic",
+                            "0.2", "--key", "seller_id", "--guardrail", "error_rate=0.01,p99_ms=50", "--json"])
+    assert r.exit_code == 0, r.output
+    started = last_json(r.stdout)
+    assert started["state"] == "running" and started["guardrails"] == {"error_rate": 0.01, "p99_ms": 50.0}
+    assert started["started_by"].startswith("cli:")
+    status = last_json(runner.invoke(app, ["experiment", "status", "category", "--json"]).stdout)
+    assert status["id"] == started["id"] and status["test"]["decision"] == "continue"
+    assert set(status["variants"]) == {"champion", "challenger"}
+    table = home / "score.csv"
+    generate_catalogue(200, seed=8).to_csv(table, index=False)
+    b = runner.invoke(app, ["batch", "category", "--input", str(table), "--output", str(home / "out"),
+                            "--workers", "1", "--json"])
+    assert b.exit_code == 0, b.output
+    scored = last_json(b.stdout)
+    champion = started["champion"]
+    assert scored["model_version"] == champion and f"used the champion v{champion}" in scored["note"]
+    stopped = last_json(runner.invoke(app, ["experiment", "stop", "category", "--json"]).stdout)
+    assert stopped["state"] == "stopped"
+    assert runner.invoke(app, ["experiment", "stop", "category", "--json"]).exit_code == 1  # nothing running
