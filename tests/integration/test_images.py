@@ -21,6 +21,7 @@ from skuflow.serving.app import create_app
 from skuflow.training.config import TrainConfig
 from skuflow.training.train import train
 from tests.conftest import SHARED_DATA, make_settings
+from tests.helpers import wait_ready
 from tests.unit.test_image_decode import bomb_png
 
 pytest.importorskip("torch", reason="image tasks need the [image] extra")
@@ -212,3 +213,35 @@ def test_engagement_trains_from_folder_layout_and_serves(tmp_path):
         r = client.post("/v1/engagement/predict", files={"file": ("p.jpg", photo, "image/jpeg")})
         assert r.status_code == 200, r.text
         assert r.json()["prediction"] in ENGAGEMENT_CLASSES and len(r.json()["top_k"]) == 2
+
+
+@needs_fmnist
+def test_an_image_task_runs_an_ab_experiment_like_a_record_task(returns_home, fmnist):
+    from skuflow.experiments import record
+
+    settings, first = returns_home
+    settings = settings.model_copy(update={"admin_api_key": "img-key"})
+    second = train("returns", "fashion-mnist:400", FAST_CNN, settings.model_copy(update={"promotion_min_rows": 10**9}))
+    assert not second.promoted
+    img = fmnist["image"].iloc[0]
+    try:
+        with TestClient(create_app(settings)) as client:
+            wait_ready(client)
+            r = client.post("/v1/returns/experiment", headers={"X-API-Key": "img-key"},
+                            json={"challenger": second.version, "mode": "ab", "traffic": 0.5})
+            assert r.status_code == 201
+            seen = {}
+            for caller in ("a", "b", "c", "d", "e", "f", "g", "h"):
+                for _ in range(2):  # the header names the caller: the same arm both times
+                    resp = client.post("/v1/returns/predict", files={"file": ("item.png", img, "image/png")},
+                                       headers={"X-Experiment-Key": caller})
+                    assert resp.status_code == 200
+                    seen.setdefault(caller, set()).add((resp.headers["X-Experiment-Variant"],
+                                                        resp.headers["X-Model-Version"]))
+            assert all(len(v) == 1 for v in seen.values())
+            arms = {next(iter(v)) for v in seen.values()}
+            assert arms <= {("champion", str(first.version)), ("challenger", str(second.version))}
+            status = client.get("/v1/returns/experiment").json()
+            assert sum(v["attempts"] for v in status["variants"].values()) == 16
+    finally:
+        record.end(RegistryStore(settings), "returns", "stopped", "test teardown")

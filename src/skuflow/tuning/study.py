@@ -83,8 +83,7 @@ def open_study(name: str, storage: str, seed: int, prune: bool = True):
     """The persisted study (created on first use): seeded multivariate TPE, trials in flight told to it as
     pessimistic 'liars' so parallel trials spread out; a median pruner on the running fold mean."""
     optuna = _optuna()
-    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True,
-                                         n_startup_trials=8, warn_independent_sampling=False)
+    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True, n_startup_trials=8)
     pruner = (optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0) if prune
               else optuna.pruners.NopPruner())
     return optuna.create_study(study_name=name, storage=storage, load_if_exists=True, direction="maximize",
