@@ -231,7 +231,7 @@ def _add_task_routes(app: FastAPI, task: Task, holder: ModelHolder, router: Expe
             raise NotFoundError(f"No experiment has run on {name}")
         if scorer.plog is None:
             return json_response(exp.to_dict())
-        scorer.plog.flush()
+        await run_in_threadpool(scorer.plog.flush)  # what this replica answered so far counts
         status = await run_in_threadpool(judge.analyse, scorer.plog, exp)
         scorer.metrics.experiment_p_value.labels(name, exp.id).set(status["test"]["p_value"])
         return json_response(status)
