@@ -195,3 +195,28 @@ def test_the_judge_reads_the_log_and_ends_by_the_rules(home, tmp_path, p_champio
         promote(store, "category", champion, "test: restore the champion for the next case")
     else:
         assert store.champion("category").version == champion and last["action"] == f"experiment {state}"
+
+
+def test_a_slow_challenger_trips_the_latency_guardrail(home, tmp_path):
+    from skuflow.experiments.judge import conclude
+
+    store = RegistryStore(home)
+    exp = record.start(store, "category", 2, "ab", 0.5, guardrails={"p99_ms": 50.0}, who="test")
+    plog = PredictionLog(f"sqlite:///{tmp_path / 'log.db'}")
+    try:
+        for i in range(150):  # equally accurate, but the challenger answers in 80 ms
+            arm = "challenger" if i % 2 else "champion"
+            plog.record(f"slow-{i}", "category", 2 if i % 2 else 1, {"title": "x"}, "books", 0.9,
+                        80.0 if i % 2 else 3.0, experiment=exp.id, variant=arm)
+        plog.flush()
+        exp, status = conclude(store, plog, exp)
+        assert exp.running and status["harm"] is None  # 75 answers: too few for a p99
+        for i in range(150, 210):
+            plog.record(f"slow-{i}", "category", 2, {"title": "x"}, "books", 0.9, 80.0, experiment=exp.id,
+                        variant="challenger")
+        plog.flush()
+        ended, status = conclude(store, plog, exp)
+    finally:
+        plog.close()
+    assert ended.state == "harmed" and "p99 latency 80.0 ms exceeds the guardrail 50 ms" in ended.outcome
+    assert store.champion("category").version == 1
