@@ -36,3 +36,28 @@ def test_record_does_not_wait_for_the_database(tmp_path):
     assert plog.count("category") == 0
     plog.close()  # drains the queue
     assert plog.count("category") == 50
+
+
+def test_a_log_written_before_experiments_gains_their_columns_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the table as releases before experiments created it
+        conn.execute("CREATE TABLE predictions (id INTEGER PRIMARY KEY, request_id VARCHAR(64) NOT NULL, "
+                     "task VARCHAR(64) NOT NULL, model_version INTEGER NOT NULL, features TEXT, prediction "
+                     "VARCHAR(256), confidence FLOAT, latency_ms FLOAT, source VARCHAR(16) NOT NULL, "
+                     "ts FLOAT NOT NULL)")
+        conn.execute("INSERT INTO predictions (request_id, task, model_version, prediction, source, ts) "
+                     "VALUES ('old-1', 'category', 1, 'books', 'online', 1.0)")
+    log = PredictionLog(f"sqlite:///{path}")
+    try:
+        log.record("new-1", "category", 2, {"title": "x"}, "toys", 0.8, 1.0, experiment="e1", variant="challenger")
+        log.flush()
+        frame = log.window("category", last=10)
+    finally:
+        log.close()
+    assert frame["request_id"].tolist() == ["old-1", "new-1"]
+    assert frame["variant"].tolist()[1] == "challenger" and frame["experiment"].tolist()[1] == "e1"
+    with sqlite3.connect(path) as conn:
+        indexes = {row[1] for row in conn.execute("PRAGMA index_list(predictions)")}
+    assert "ix_predictions_experiment" in indexes

@@ -98,6 +98,8 @@ class PredictionLog:
                 if name not in have:
                     kind = predictions.c[name].type.compile(self.engine.dialect)
                     conn.execute(text(f"ALTER TABLE predictions ADD COLUMN {name} {kind}"))
+                    if predictions.c[name].index:  # the judge selects by experiment on every poll
+                        conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix_predictions_{name} ON predictions ({name})"))
 
     # -- write side ---------------------------------------------------------------------------------
     def record(self, request_id: str, task: str, model_version: int, features: dict | str | None,
