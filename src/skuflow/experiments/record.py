@@ -13,6 +13,7 @@ from typing import Any
 
 from skuflow.errors import ConfigError, ModelNotFoundError, NotFoundError
 from skuflow.registry.store import RegistryStore
+from skuflow.training.promote import record_audit
 
 MODES = ("shadow", "ab")
 METRICS = ("accuracy",)  # a feedback row is a success or a failure: what the sequential test weighs
@@ -67,9 +68,7 @@ def parse_guardrails(text: str | None) -> dict[str, float]:
         if not part.strip():
             continue
         name, _, value = part.partition("=")
-        name = name.strip()
-        if name not in GUARDRAILS:
-            raise ConfigError(f"Unknown guardrail '{name}' (choose {', '.join(GUARDRAILS)})")
+        name = name.strip()  # the names are checked where every caller passes: start()
         try:
             out[name] = float(value)
         except ValueError as exc:
@@ -110,8 +109,7 @@ def start(store: RegistryStore, task: str, challenger: int, mode: str, traffic: 
                      guardrails=dict(guardrails or {}), alpha=alpha, min_rows=min_rows, started_by=who)
     store.set_experiment(task, exp.to_dict())
     reason = f"{mode} at {traffic:.0%}" + (f" by {who}" if who else "")
-    store.append_audit(task, {"action": "experiment start", "experiment": exp.id, "from": champ.version,
-                              "to": target.version, "reason": reason, "metrics": {}, "time": _now()})
+    record_audit(store, task, "experiment start", champ.version, target.version, reason, {}, experiment=exp.id)
     return exp
 
 
@@ -133,11 +131,6 @@ def end(store: RegistryStore, task: str, state: str, outcome: str, evidence: dic
         raise NotFoundError(f"No running experiment on {task}")
     exp.state, exp.outcome, exp.ended_at = state, outcome, time.time()
     store.set_experiment(task, exp.to_dict())
-    store.append_audit(task, {"action": f"experiment {state}", "experiment": exp.id, "from": exp.champion,
-                              "to": exp.challenger, "reason": outcome, "metrics": evidence or {},
-                              "time": _now()})
+    record_audit(store, task, f"experiment {state}", exp.champion, exp.challenger, outcome, evidence or {},
+                 experiment=exp.id)
     return exp
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -94,9 +94,10 @@ def decide(gain: Gain, margin: float, min_rows: int) -> tuple[str, str]:
     return NOT_SIGNIFICANT, f"no significant difference: {text}, {span} {where} (margin {margin})"
 
 
-def _record(store: RegistryStore, name: str, action: str, from_v: int | None, to_v: int,
-            reason: str, metrics: dict[str, Any]) -> dict[str, Any]:
-    entry = {"action": action, "from": from_v, "to": to_v, "reason": reason, "metrics": metrics,
+def record_audit(store: RegistryStore, name: str, action: str, from_v: int | None, to_v: int,
+                 reason: str, metrics: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """One audit entry (alias moves, experiments): what happened, from and to which version, and why."""
+    entry = {"action": action, "from": from_v, "to": to_v, "reason": reason, "metrics": metrics, **extra,
              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     store.append_audit(name, entry)
     return entry
@@ -172,7 +173,7 @@ def promote_if_better(store: RegistryStore, task: Task, model_name: str, version
 def _apply(store: RegistryStore, model_name: str, version: int, decision: Decision) -> Decision:
     if decision.promoted:
         store.set_champion(model_name, version)
-        _record(store, model_name, "promote", decision.champion_version, version, decision.reason,
+        record_audit(store, model_name, "promote", decision.champion_version, version, decision.reason,
                 decision.evidence())
     store.set_version_tags(model_name, version, {"skuflow.decision": decision.reason[:4000],
                                                   "skuflow.verdict": decision.verdict,
@@ -189,7 +190,7 @@ def promote(store: RegistryStore, model_name: str, version: int, reason: str,
     target = store.version(model_name, version)
     current = store.champion(model_name)
     store.set_champion(model_name, target.version)
-    return _record(store, model_name, "promote", current.version if current else None, target.version,
+    return record_audit(store, model_name, "promote", current.version if current else None, target.version,
                    reason, evidence or {})
 
 
@@ -203,5 +204,5 @@ def rollback(store: RegistryStore, model_name: str, reason: str = "rollback") ->
     for entry in reversed(store.audit(model_name)):
         if entry.get("action") == "promote" and entry.get("to") == current.version and entry.get("from"):
             store.set_champion(model_name, int(entry["from"]))
-            return _record(store, model_name, "rollback", current.version, int(entry["from"]), reason, {})
+            return record_audit(store, model_name, "rollback", current.version, int(entry["from"]), reason, {})
     raise ModelNotFoundError(f"Model '{model_name}' v{current.version} has no earlier champion to roll back to")
