@@ -57,6 +57,18 @@ def test_tune_searches_on_training_rows_logs_each_trial_and_registers_the_best(s
     assert again.study == result.study and len(_states(result.storage, result.study)) == 5
 
 
+def test_without_a_pruner_every_fold_is_its_own_task_and_trials_still_report_in_fold_order(settings):
+    data = generate_catalogue(600, seed=4)
+    result = tune("category", data, CONFIG, settings, trials=3, folds=3, n_workers=2, prune=False, register=False)
+    trials = optuna.load_study(study_name=result.study, storage=result.storage).get_trials()
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 3
+    for t in trials:
+        folds = t.user_attrs["fold_scores"]
+        assert len(folds) == 3 and t.value == pytest.approx(sum(folds) / 3)
+        running = [sum(folds[:k + 1]) / (k + 1) for k in range(3)]
+        assert [t.intermediate_values[k] for k in range(3)] == pytest.approx(running)
+
+
 @pytest.mark.slow
 def test_a_killed_tune_resumes_without_repeating_finished_trials(tmp_path):
     home = tmp_path / "home"

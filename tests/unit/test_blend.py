@@ -45,7 +45,7 @@ def test_blend_weighs_members_and_refits_the_cheap_ones_on_every_row():
 
 
 def _vocabulary_size(pipeline) -> int:
-    return len(pipeline.named_steps["tfidf"].transformer_list[0][1].vocabulary_)
+    return len(pipeline.named_steps["tfidf"].union_.transformer_list[0][1].vocabulary_)
 
 
 def test_folds_are_disjoint_stratified_and_must_fit_in_the_data():
@@ -67,7 +67,7 @@ def test_cross_fitted_members_keep_one_copy_per_fold_each_blind_to_its_fold():
     assert len(copies["tfidf_lr"]) == 3 and len(copies["nblr"]) == 1
     folds = stratified_folds(y, 0.2, 3, seed=0)
     for model, fold in zip(copies["tfidf_lr"], folds, strict=True):
-        vocab = model.named_steps["tfidf"].transformer_list[0][1].vocabulary_
+        vocab = model.named_steps["tfidf"].union_.transformer_list[0][1].vocabulary_
         assert not any(str(i) in vocab for i in fold)  # "Dress i" of a held-out row: never seen by its copy
         assert str(np.setdiff1d(np.arange(300), fold)[-1]) in vocab  # its own rows: seen
     # the stacker learned on every held-out row, and the copies' mean log-odds predicts
@@ -133,3 +133,42 @@ def test_score_ridge_learns_the_stars_behind_the_label():
     assert (blind.predict(probe) == ["good", "poor", "poor"]).all()
     p_blind = blind.predict_proba(probe)[:, 1]
     assert p_blind[2] - p_blind[1] < p_poor[2] - p_poor[1]  # without stars, meh and awful look alike
+
+
+def test_tuning_trials_share_a_folds_vectorisation_and_score_as_if_they_did_not():
+    """Trials that differ in C reuse one TF-IDF fit per set of rows (and members with the same settings
+    share theirs); the shared fit must predict exactly as a private one, and a pickled model must not
+    lean on this process's cache."""
+    import pickle
+
+    from skuflow.text import linear
+    from skuflow.text.linear import ScoreRidge
+
+    linear._SHARED.clear()
+    rows, y = _reviews(300)
+    probe, _ = _reviews(50, seed=3)
+    private = tfidf_lr(C=2.0, min_df=1).fit(rows, y)
+    shared = [tfidf_lr(C=c, min_df=1, share_vectors=True).fit(rows, y) for c in (2.0, 5.0)]
+    assert shared[0].named_steps["tfidf"].union_ is shared[1].named_steps["tfidf"].union_
+    assert np.allclose(shared[0].predict_proba(probe), private.predict_proba(probe))
+    assert not np.allclose(shared[1].predict_proba(probe), private.predict_proba(probe))  # C still counts
+    ridge = ScoreRidge(min_df=1, share_vectors=True).fit(rows, y)
+    assert ridge.tfidf_.union_ is shared[0].named_steps["tfidf"].union_  # same texts, same settings
+    binary = nb_lr(min_df=1, share_vectors=True).fit(rows, y)
+    assert binary.named_steps["tfidf"].union_ is not ridge.tfidf_.union_  # binary counts differ
+    fits = [k for k in linear._SHARED if k[0] == "fit"]
+    assert len(fits) == 2
+    copy = pickle.loads(pickle.dumps(shared[0]))
+    assert not getattr(copy.named_steps["tfidf"], "key_", None)
+    linear._SHARED.clear()
+    assert np.allclose(copy.predict_proba(probe), private.predict_proba(probe))
+
+
+def test_creative_trials_of_a_blend_share_vectors_in_its_sparse_members_only():
+    task = get_task("creative")
+    members = {"tfidf_lr": {}, "ridge": {"kind": "score_ridge"}, "enc": {"kind": "minilm_ft"}}
+    settings = task.trial_settings({"kind": "blend", "params": {"members": members}})
+    assert settings == {"model.params.members.tfidf_lr.share_vectors": True,
+                        "model.params.members.ridge.share_vectors": True}
+    assert task.trial_settings({"kind": "nblr"}) == {"model.params.share_vectors": True}
+    assert task.trial_settings({"kind": "minilm"}) == {}

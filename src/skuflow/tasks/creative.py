@@ -82,6 +82,8 @@ _MEMBER_SPACES: dict[str, dict[str, dict[str, Any]]] = {
     "minilm_ft": {"lr": {"low": 3e-5, "high": 3e-4, "log": True}, "epochs": {"low": 1, "high": 3}},
 }
 
+# the members built on TfidfFeatures: their trials share vectorisations (``share_vectors``)
+_SPARSE_KINDS = ("tfidf_lr", "nblr", "score_ridge")
 _KINDS = ("tfidf_lr", "nblr", "score_ridge", "minilm", "minilm_ft", "blend")
 
 
@@ -152,6 +154,15 @@ class CreativeTask(ClassificationTask):
         members = params.get("members") or {"tfidf_lr": {}, "nblr": {}}
         return {f"model.params.members.{name}.{k}": v for name, spec in members.items()
                 for k, v in _MEMBER_SPACES.get((spec or {}).get("kind", name), {}).items()}
+
+    def trial_settings(self, model_config: dict[str, Any]) -> dict[str, Any]:
+        """Trials of the sparse members reuse each fold's TF-IDF fit across trials (and members)."""
+        kind = model_config.get("kind") or self.default_kind
+        if kind != "blend":
+            return {"model.params.share_vectors": True} if kind in _SPARSE_KINDS else {}
+        members = (model_config.get("params") or {}).get("members") or {"tfidf_lr": {}, "nblr": {}}
+        return {f"model.params.members.{name}.share_vectors": True for name, spec in members.items()
+                if (spec or {}).get("kind", name) in _SPARSE_KINDS}
 
     def evaluate(self, model: Any,
                  frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], np.ndarray]:

@@ -3,10 +3,11 @@ cross-validation on the training rows only, its folds run on Dask; then the best
 training rows, evaluated once on the test split, registered and sent through the champion gate.
 
 The client process alone talks to the study's storage (ask and tell): workers only fit and score one fold,
-so a remote Dask cluster needs no access to the database. Each trial runs its folds one after another, so
-the pruner sees fold 1's score before fold 2 is paid for, while as many trials run at once as the cluster
-has worker threads. The study persists (SQLite under ``SKUFLOW_HOME`` by default): the same command run
-again resumes it, and trials a killed run left running are marked failed and run again.
+so a remote Dask cluster needs no access to the database. With a pruner each trial runs its folds one after
+another, so the pruner sees fold 1's score before fold 2 is paid for, while as many trials run at once as
+the cluster has worker threads; without one, every fold is a task of its own. The study persists (SQLite
+under ``SKUFLOW_HOME`` by default): the same command run again resumes it, and trials a killed run left
+running are marked failed and run again.
 """
 
 from __future__ import annotations
@@ -113,72 +114,91 @@ class _Running:
     trial: Any
     config: TrainConfig
     started: float
-    scores: list[dict[str, float]] = field(default_factory=list)
+    scores: dict[int, dict[str, float]] = field(default_factory=dict)  # fold index -> its scores
+    submitted: int = 0
+    finished: bool = False
 
 
 class _Search:
-    """Keeps ``width`` trials in flight on the cluster; each trial submits its next fold when one returns."""
+    """Keeps the cluster's worker threads busy. With a pruner, each trial runs its folds one after another
+    (the pruner reads fold 1 before fold 2 is paid for) and ``width`` trials run at once; without one, a
+    trial submits all its folds at once, so the last trials' folds spread over every worker instead of
+    leaving one worker to finish a trial alone."""
 
     def __init__(self, client: Any, study: Any, task: Task, base: TrainConfig, dims: list[Dimension],
                  trial_settings: dict[str, Any], frame: pd.DataFrame, folds: list[Fold], store: RegistryStore,
-                 parent_run_id: str) -> None:
+                 parent_run_id: str, prune: bool = True) -> None:
         self.client, self.study, self.task, self.base, self.dims = client, study, task, base, dims
-        self.trial_settings, self.folds = trial_settings, folds
+        self.trial_settings, self.folds, self.prune = trial_settings, folds, prune
         self.frame_ref = client.scatter(frame, broadcast=True, hash=False)  # once per worker, not per fold
         self.store, self.parent_run_id = store, parent_run_id
         self.metric = task.primary_metric
 
-    def _submit(self, run: _Running) -> Any:
-        fold = self.folds[len(run.scores)]
-        return self.client.submit(fit_and_score, self.task.name, run.config, self.frame_ref, fold, pure=False)
+    def _submit(self, run: _Running, count: int) -> list[tuple[Any, _Running, int]]:
+        out = []
+        for i in range(run.submitted, min(len(self.folds), run.submitted + count)):
+            fut = self.client.submit(fit_and_score, self.task.name, run.config, self.frame_ref, self.folds[i],
+                                     pure=False)
+            out.append((fut, run, i))
+        run.submitted += len(out)
+        return out
 
-    def _start(self) -> tuple[Any, _Running]:
+    def _start(self) -> list[tuple[Any, _Running, int]]:
         trial = self.study.ask()
         values = {d.path: d.suggest(trial) for d in self.dims}
         config = with_values(self.base, {**values, **self.trial_settings})
-        run = _Running(trial, config, time.time())
-        return self._submit(run), run
+        return self._submit(_Running(trial, config, time.time()), 1 if self.prune else len(self.folds))
 
     def run(self, target: int, deadline: float | None, on_trial: Callable[[], None]) -> int:
-        """Run ``target`` trials (fewer if ``deadline`` passes first); returns how many ran at once."""
+        """Run ``target`` trials (fewer if ``deadline`` passes first); returns how many folds ran at once."""
         from distributed import wait
 
         states = _optuna().trial.TrialState
         workers = self.client.scheduler_info()["workers"].values()
         width = max(1, sum(w.get("nthreads", 1) for w in workers))
         on_trial()
-        pending: dict[Any, _Running] = {}
+        pending: dict[Any, tuple[_Running, int]] = {}
         started = 0
         while True:
             while (len(pending) < width and started < target
                    and (deadline is None or time.monotonic() < deadline)):
-                fut, run = self._start()
-                pending[fut] = run
+                pending.update({fut: (run, i) for fut, run, i in self._start()})
                 started += 1
             if not pending:
                 return width
             done = wait(list(pending), return_when="FIRST_COMPLETED").done
             for fut in done:
-                run = pending.pop(fut)
+                run, i = pending.pop(fut)
+                if run.finished:  # another fold of this trial failed
+                    continue
                 try:
-                    run.scores.append(fut.result())
+                    run.scores[i] = fut.result()
                 except Exception as exc:  # a recipe that cannot fit fails its trial, not the study
                     self._finish(run, states.FAIL, error=f"{exc.__class__.__name__}: {exc}")
                     on_trial()
                     continue
-                running_mean = float(np.mean([s[self.metric] for s in run.scores]))
-                run.trial.report(running_mean, step=len(run.scores) - 1)
-                if len(run.scores) == len(self.folds):
-                    self._finish(run, states.COMPLETE, value=running_mean)
+                if len(run.scores) < len(self.folds) and not self.prune:
+                    continue
+                scores = [run.scores[k][self.metric] for k in sorted(run.scores)]
+                self._report(run, scores)
+                if len(scores) == len(self.folds):
+                    self._finish(run, states.COMPLETE, value=float(np.mean(scores)))
                 elif run.trial.should_prune():
                     self._finish(run, states.PRUNED)
                 else:
-                    pending[self._submit(run)] = run
+                    pending.update({f: (r, k) for f, r, k in self._submit(run, 1)})
                     continue
                 on_trial()
 
+    def _report(self, run: _Running, scores: list[float]) -> None:
+        """The running fold mean at each fold not yet reported (all of them, when folds ran at once)."""
+        first = 0 if not self.prune else len(scores) - 1
+        for step in range(first, len(scores)):
+            run.trial.report(float(np.mean(scores[:step + 1])), step=step)
+
     def _finish(self, run: _Running, state: Any, value: float | None = None, error: str | None = None) -> None:
-        fold_scores = [s[self.metric] for s in run.scores]
+        run.finished = True
+        fold_scores = [run.scores[k][self.metric] for k in sorted(run.scores)]
         sd = float(np.std(fold_scores, ddof=1)) if len(fold_scores) > 1 else 0.0
         run.trial.set_user_attr("fold_scores", fold_scores)
         run.trial.set_user_attr("cv_sd", sd)
@@ -269,7 +289,7 @@ def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, s
             if remaining:
                 step(f"search: {remaining} trials x {folds} folds")
                 search = _Search(cluster.client(), study, task, config, dims, task.trial_settings(model_cfg),
-                                 train_df, fold_index, store, parent.run_id)
+                                 train_df, fold_index, store, parent.run_id, prune)
                 width = search.run(remaining, time.monotonic() + timeout if timeout else None,
                                    lambda: on_progress(len(_counted(study)), trials, _best_value(study))
                                    if on_progress else None)
