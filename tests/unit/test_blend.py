@@ -141,26 +141,25 @@ def test_tuning_trials_share_a_folds_vectorisation_and_score_as_if_they_did_not(
     lean on this process's cache."""
     import pickle
 
-    from skuflow.text import linear
+    from skuflow.features import shared
     from skuflow.text.linear import ScoreRidge
 
-    linear._SHARED.clear()
+    shared.clear()
     rows, y = _reviews(300)
     probe, _ = _reviews(50, seed=3)
     private = tfidf_lr(C=2.0, min_df=1).fit(rows, y)
-    shared = [tfidf_lr(C=c, min_df=1, share_vectors=True).fit(rows, y) for c in (2.0, 5.0)]
-    assert shared[0].named_steps["tfidf"].union_ is shared[1].named_steps["tfidf"].union_
-    assert np.allclose(shared[0].predict_proba(probe), private.predict_proba(probe))
-    assert not np.allclose(shared[1].predict_proba(probe), private.predict_proba(probe))  # C still counts
+    trials = [tfidf_lr(C=c, min_df=1, share_vectors=True).fit(rows, y) for c in (2.0, 5.0)]
+    assert trials[0].named_steps["tfidf"].union_ is trials[1].named_steps["tfidf"].union_
+    assert np.allclose(trials[0].predict_proba(probe), private.predict_proba(probe))
+    assert not np.allclose(trials[1].predict_proba(probe), private.predict_proba(probe))  # C still counts
     ridge = ScoreRidge(min_df=1, share_vectors=True).fit(rows, y)
-    assert ridge.tfidf_.union_ is shared[0].named_steps["tfidf"].union_  # same texts, same settings
+    assert ridge.tfidf_.union_ is trials[0].named_steps["tfidf"].union_  # same texts, same settings
     binary = nb_lr(min_df=1, share_vectors=True).fit(rows, y)
     assert binary.named_steps["tfidf"].union_ is not ridge.tfidf_.union_  # binary counts differ
-    fits = [k for k in linear._SHARED if k[0] == "fit"]
-    assert len(fits) == 2
-    copy = pickle.loads(pickle.dumps(shared[0]))
+    assert len([k for k in shared.keys() if k[0] == "tfidf_union"]) == 2
+    copy = pickle.loads(pickle.dumps(trials[0]))
     assert not getattr(copy.named_steps["tfidf"], "key_", None)
-    linear._SHARED.clear()
+    shared.clear()
     assert np.allclose(copy.predict_proba(probe), private.predict_proba(probe))
 
 

@@ -90,3 +90,38 @@ def test_fast_classifiers_agree_with_their_sklearn_bases(frame):
     proba = svc.predict_proba(X[:5])
     assert np.allclose(proba.sum(axis=1), 1.0) and svc.temperature_ > 0
     assert (svc.classes_[proba.argmax(axis=1)] == svc.predict(X[:5])).all()
+
+
+def test_trials_share_fits_and_blocks_of_the_same_rows_and_a_pickled_copy_stands_alone(frame):
+    import pickle
+
+    from skuflow.features import shared
+
+    shared.clear()
+    private = ProductFeaturizer(cross_char_ngrams=(1, 4)).fit(frame)
+    first = ProductFeaturizer(cross_char_ngrams=(1, 4), share_vectors=True).fit(frame)
+    second = ProductFeaturizer(cross_char_ngrams=(1, 4), id_weight=0.5, share_vectors=True).fit(frame)
+    assert first.char_vectorizer_ is second.char_vectorizer_  # one fit, two trials
+    other = ProductFeaturizer(cross_char_ngrams=(1, 5), share_vectors=True).fit(frame)
+    assert other.cross_char_vectorizer_ is not first.cross_char_vectorizer_  # other settings: its own fit
+    probe = generate_catalogue(40, seed=12)
+    expected = private.transform(probe).toarray()
+    assert np.array_equal(first.transform(probe).toarray(), expected)
+    assert np.array_equal(first.transform(probe).toarray(), expected)  # again, from the shared blocks
+    assert any(k[0] == "block" for k in shared.keys())
+    assert not np.array_equal(second.transform(probe).toarray(), expected)  # id weight still applies
+    copy = pickle.loads(pickle.dumps(first))
+    shared.clear()
+    assert "shared_keys_" not in copy.__dict__
+    assert np.array_equal(copy.transform(probe).toarray(), expected)
+
+
+def test_an_svc_without_a_temperature_predicts_the_same_classes():
+    from skuflow.estimators.calibrated_svc import TemperatureScaledSVC
+
+    data = generate_catalogue(300, seed=5)
+    features = ProductFeaturizer().fit(data)
+    X, y = features.transform(data), data["category"].to_numpy()
+    calibrated, bare = TemperatureScaledSVC(cv=3).fit(X, y), TemperatureScaledSVC(cv=0).fit(X, y)
+    assert bare.temperature_ == 1.0 and calibrated.temperature_ != 1.0
+    assert (bare.predict(X) == calibrated.predict(X)).all()

@@ -40,12 +40,14 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         base = LinearSVC(C=self.C, max_iter=self.max_iter)
-        oof = np.zeros((len(y), len(self.classes_)), dtype=float)
-        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
-        for fit_idx, held_idx in folds.split(np.zeros(len(y)), y_idx):
-            fold_model = clone(base).fit(X[fit_idx], y_idx[fit_idx])
-            oof[held_idx] = self._scores(fold_model, X[held_idx], len(self.classes_))
-        self.temperature_ = fit_temperature(oof, y_idx)
+        self.temperature_ = 1.0
+        if self.cv >= 2:  # cv=0: no temperature (tuning trials are scored on the argmax, which it never moves)
+            oof = np.zeros((len(y), len(self.classes_)), dtype=float)
+            folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
+            for fit_idx, held_idx in folds.split(np.zeros(len(y)), y_idx):
+                fold_model = clone(base).fit(X[fit_idx], y_idx[fit_idx])
+                oof[held_idx] = self._scores(fold_model, X[held_idx], len(self.classes_))
+            self.temperature_ = fit_temperature(oof, y_idx)
         self.svc_ = clone(base).fit(X, y_idx)
         # kept as plain arrays: X @ coef.T is what decision_function computes, minus its input checks
         self.coef_ = np.asarray(self.svc_.coef_, dtype=np.float64)

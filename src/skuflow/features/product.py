@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from skuflow.features import shared
 from skuflow.features.sparse import Block, dense_block, hashed_block, hstack_blocks, tfidf_block
 from skuflow.features.tabular import Table, column, float_or_nan, text_or_empty
 
@@ -34,6 +35,9 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
     ``cross_char_ngrams`` adds character n-grams that cross word boundaries ("e freez"); with the
     within-word ones they separate near-identical categories (fridge / fridge freezer) on short titles.
 
+    ``share_vectors`` (tuning trials only) reuses vectoriser fits and text blocks of the same rows across
+    trials in one process (``skuflow.features.shared``).
+
     Parameters are only stored here (sklearn contract); vocabularies are learned in ``fit``.
     """
 
@@ -50,6 +54,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         id_hash_bits: int = 18,
         id_weight: float = 1.0,
         price_weight: float = 1.0,
+        share_vectors: bool = False,
     ) -> None:
         self.text_fields = text_fields
         self.id_fields = id_fields
@@ -62,6 +67,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         self.id_hash_bits = id_hash_bits
         self.id_weight = id_weight
         self.price_weight = price_weight
+        self.share_vectors = share_vectors
 
     # -- pieces ---------------------------------------------------------------------------------
     def _texts(self, X: Table) -> list[str]:
@@ -87,10 +93,17 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         return dense_block(np.column_stack([logp, missing.astype(float)]) * self.price_weight)
 
     def _text_blocks(self, texts: list[str]) -> list[Block]:
+        keys = self.__dict__.get("shared_keys_", {})
+        rows = shared.digest(texts) if keys and len(texts) > 1 else None
         blocks = []
         for vec in self._vectorizers():
             analyzer, vocab, idf = self._compiled(vec)
-            blocks.append(tfidf_block(texts, analyzer, vocab, idf, vec.sublinear_tf, len(vocab)))
+
+            def block(analyzer=analyzer, vocab=vocab, idf=idf, vec=vec) -> Block:
+                return tfidf_block(texts, analyzer, vocab, idf, vec.sublinear_tf, len(vocab))
+
+            key = keys.get(id(vec))
+            blocks.append(shared.remember(("block", key, rows), block) if rows and key else block())
         return blocks
 
     def _vectorizers(self) -> list[TfidfVectorizer]:
@@ -107,6 +120,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("_compiled_cache", None)
+        state.pop("shared_keys_", None)  # a pickled copy transforms on its own: the cache is this process's
         return state
 
     # -- sklearn API ------------------------------------------------------------------------------
@@ -115,11 +129,22 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         if not ngrams:
             return None
         extra = {"token_pattern": r"(?u)\b\w+\b"} if analyzer == "word" else {}
-        return TfidfVectorizer(analyzer=analyzer, ngram_range=tuple(ngrams), sublinear_tf=True, min_df=self.min_df,
-                               max_features=max_features, dtype=np.float32, **extra).fit(texts)
+
+        def fitted() -> TfidfVectorizer:
+            return TfidfVectorizer(analyzer=analyzer, ngram_range=tuple(ngrams), sublinear_tf=True,
+                                   min_df=self.min_df, max_features=max_features, dtype=np.float32,
+                                   **extra).fit(texts)
+
+        if not self.share_vectors:
+            return fitted()
+        key = ("tfidf", analyzer, tuple(ngrams), self.min_df, max_features, shared.digest(texts))
+        vec = shared.remember(key, fitted)
+        self.shared_keys_[id(vec)] = key
+        return vec
 
     def fit(self, X: Table, y=None) -> ProductFeaturizer:
         texts = self._texts(X)
+        self.shared_keys_: dict[int, tuple] = {}
         self.word_vectorizer_ = self._fit_tfidf(texts, "word", self.word_ngrams, self.max_word_features)
         self.char_vectorizer_ = self._fit_tfidf(texts, "char_wb", self.char_ngrams, self.max_char_features)
         self.cross_char_vectorizer_ = self._fit_tfidf(texts, "char", self.cross_char_ngrams, self.max_char_features)

@@ -4,8 +4,6 @@ ridge regression on the score a label is cut from (a review's stars), read as a 
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -15,6 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from skuflow.features import shared
 from skuflow.features.tabular import Table, numeric_column
 from skuflow.text.listing import ListingText, listing_texts
 
@@ -29,38 +28,12 @@ def tfidf_union(word_ngrams: tuple[int, int] = (1, 2), char_ngrams: tuple[int, i
     ])
 
 
-# Fits and transforms shared within one process, newest last (see TfidfFeatures). 24 entries cover a tuning
-# study's folds: 3 folds x (blend fit + refit) x (counts, binary) fits, and the transforms they make.
-_SHARED: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_SHARED_MAX = 24
-
-
-def _digest(texts: list[str]) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for t in texts:
-        h.update(t.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def _shared(key: tuple[Any, ...], make: Any) -> Any:
-    if key in _SHARED:
-        _SHARED.move_to_end(key)
-        return _SHARED[key]
-    value = _SHARED[key] = make()
-    while len(_SHARED) > _SHARED_MAX:
-        _SHARED.popitem(last=False)
-    return value
-
-
 class TfidfFeatures(TransformerMixin, BaseEstimator):
     """Word + within-word character TF-IDF of texts (``tfidf_union``).
 
-    ``share_vectors`` is for tuning trials only: a study's trials differ in C or alpha, not in what the
-    vectorisers see, so a fit on the same texts with the same settings is made once per process and
-    reused (so is its transform of the same rows), and the three blend members share theirs. Vectorising
-    word + char 2-5-grams was three quarters of a trial. Consumers read the shared matrices, never write
-    them (scaling and fitting make copies)."""
+    ``share_vectors`` is for tuning trials only (``skuflow.features.shared``): a fit on the same texts with
+    the same settings is made once per process, and members with the same settings share it too (NB-LR
+    scales and the linear models fit on copies, never on the shared matrix)."""
 
     def __init__(self, word_ngrams: tuple[int, int] = (1, 2), char_ngrams: tuple[int, int] = (2, 5),
                  min_df: int = 2, binary: bool = False, share_vectors: bool = False) -> None:
@@ -82,21 +55,21 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         if not self.share_vectors:
             self.union_ = self._union()
             return self.union_.fit_transform(texts)
-        self.key_ = ("fit", tuple(self.word_ngrams), tuple(self.char_ngrams), self.min_df, self.binary,
-                     _digest(texts))
+        self.key_ = ("tfidf_union", tuple(self.word_ngrams), tuple(self.char_ngrams), self.min_df, self.binary,
+                     shared.digest(texts))
 
         def make() -> tuple[FeatureUnion, Any]:
             union = self._union()
             return union, union.fit_transform(texts)
 
-        self.union_, matrix = _shared(self.key_, make)
+        self.union_, matrix = shared.remember(self.key_, make)
         return matrix
 
     def transform(self, X: Any) -> Any:
         texts = [str(t) for t in X]
         if not getattr(self, "key_", None):
             return self.union_.transform(texts)
-        return _shared(("transform", self.key_, _digest(texts)), lambda: self.union_.transform(texts))
+        return shared.remember(("transform", self.key_, shared.digest(texts)), lambda: self.union_.transform(texts))
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
