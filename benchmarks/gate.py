@@ -75,12 +75,22 @@ def same_offers(days: int) -> dict:
                                                                  average="macro"))
                 extra["champion_own_held_out"] = own[champ.version]
             rows.append(_row(day, result, extra))
-    gaps = [abs(r["champion_score"] - r["champion_own_held_out"]) for r in rows if r.get("champion_score") is not None]
-    gaps += [abs(r["challenger_score"] - r["own_held_out"]) for r in rows if r.get("challenger_score") is not None]
+    champ_gaps = [r["champion_score"] - r["champion_own_held_out"] for r in rows if r.get("champion_score") is not None]
+    chall_gaps = [r["challenger_score"] - r["own_held_out"] for r in rows if r.get("challenger_score") is not None]
+    gaps = [abs(g) for g in champ_gaps + chall_gaps]
+    # how far a score on n rows strays by chance alone: the binomial sd of an accuracy near the score (macro-F1
+    # moves with it); a gap of two of these is noise, a champion gap that is positive day after day is memory
+    for r in rows:
+        if r.get("rows_compared"):
+            p = r["champion_score"]
+            r["chance_sd"] = (p * (1 - p) / r["rows_compared"]) ** 0.5
+    sds = [r["chance_sd"] for r in rows if "chance_sd" in r]
     moves = sum(r["promoted"] for r in rows[1:])
     return {"rows": rows, "alias_moves_after_day_1": moves,
             "max_gap_to_own_held_out": max(gaps) if gaps else None,
-            "mean_gap_to_own_held_out": sum(gaps) / len(gaps) if gaps else None}
+            "mean_gap_to_own_held_out": sum(gaps) / len(gaps) if gaps else None,
+            "champion_mean_signed_gap": sum(champ_gaps) / len(champ_gaps) if champ_gaps else None,
+            "mean_chance_sd": sum(sds) / len(sds) if sds else None}
 
 
 def better(days: int, noise: bool) -> dict:
@@ -151,11 +161,13 @@ def main() -> None:
     if args.only in (None, "same"):
         r = out["same"] = same_offers(args.days)
         print_table("same offers, 50% samples: compared rows, both scores there, the interval",
-                    cols + ["champion_own_held_out", "own_held_out", "champion_on_whole_test"],
+                    cols + ["champion_own_held_out", "own_held_out", "champion_on_whole_test", "chance_sd"],
                     [[_fmt(x.get(c)) for c in cols + ["champion_own_held_out", "own_held_out",
-                                                      "champion_on_whole_test"]] for x in r["rows"]])
+                                                      "champion_on_whole_test", "chance_sd"]] for x in r["rows"]])
         print(f"alias moves after day 1: {r['alias_moves_after_day_1']}; largest gap to a model's own held-out "
-              f"figure {_fmt(r['max_gap_to_own_held_out'])} (mean {_fmt(r['mean_gap_to_own_held_out'])})")
+              f"figure {_fmt(r['max_gap_to_own_held_out'])} (mean {_fmt(r['mean_gap_to_own_held_out'])}); the "
+              f"champion's mean signed gap {_fmt(r['champion_mean_signed_gap'])} (the old gate: +0.006 to +0.009); "
+              f"chance alone moves a score on the compared rows by sd {_fmt(r['mean_chance_sd'])}")
     for name, noise in (("better", False), ("noise", True)):
         if args.only in (None, name):
             r = out[name] = better(args.days, noise)

@@ -127,7 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     if not PRICERUNNER.exists():
         sys.exit(f"PriceRunner not found at {PRICERUNNER}")
-    default_trials = {"lightgbm": 40, "linear": 24, "creative": 12, "parallel": 16}[args.which]
+    default_trials = {"lightgbm": 40, "linear": 60, "creative": 12, "parallel": 16}[args.which]
     trials = args.trials or default_trials
     if args.which == "parallel":
         rows = parallel(trials)
