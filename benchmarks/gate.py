@@ -57,7 +57,7 @@ def same_offers(days: int) -> dict:
     from skuflow.training.train import split_frame, train
 
     offers, cfg = _offers()
-    rows, own = [], {}
+    rows, own, test_rows = [], {}, {}
     with tempfile.TemporaryDirectory() as home:
         s = Settings(home=Path(home))
         store = RegistryStore(s)
@@ -67,30 +67,62 @@ def same_offers(days: int) -> dict:
             t = time.perf_counter()
             result = train("category", sample, cfg, s)
             extra = {"train_s": round(time.perf_counter() - t, 1)}
-            own[result.version] = result.metrics["macro_f1"]
+            own[result.version], test_rows[result.version] = result.metrics["macro_f1"], result.rows["test"]
             if champ is not None:  # what the old gate compared: the champion on the whole test split
                 _, test = split_frame(sample, "category", cfg.split)
                 model = store.load_model("category", champ.version)
                 extra["champion_on_whole_test"] = float(f1_score(test["category"], model.predict(test),
                                                                  average="macro"))
                 extra["champion_own_held_out"] = own[champ.version]
+                extra["champion_test_rows"] = test_rows[champ.version]
+            extra["test_rows"] = result.rows["test"]
             rows.append(_row(day, result, extra))
-    champ_gaps = [r["champion_score"] - r["champion_own_held_out"] for r in rows if r.get("champion_score") is not None]
-    chall_gaps = [r["challenger_score"] - r["own_held_out"] for r in rows if r.get("challenger_score") is not None]
-    gaps = [abs(g) for g in champ_gaps + chall_gaps]
-    # how far a score on n rows strays by chance alone: the binomial sd of an accuracy near the score (macro-F1
-    # moves with it); a gap of two of these is noise, a champion gap that is positive day after day is memory
+    return _gaps(rows)
+
+
+def _sd(p: float, n: int) -> float:
+    """The binomial sd of a score near ``p`` measured on ``n`` rows (macro-F1 moves with accuracy)."""
+    return (p * (1 - p) / n) ** 0.5
+
+
+def _gaps(rows: list[dict]) -> dict:
+    """Each model's score on the compared rows against its own held-out figure, beside what chance alone
+    would move that difference by. The champion's compared rows and its own test split are disjoint draws
+    (sd of the difference: both sds combined); the challenger's compared rows are a subset of its own test
+    split (sd shrinks by sqrt(1 - n/N)). Memory shows as a champion gap that is positive day after day; noise
+    as gaps of either sign, about one sd wide."""
+    champ, chall = [], []
     for r in rows:
-        if r.get("rows_compared"):
-            p = r["champion_score"]
-            r["chance_sd"] = (p * (1 - p) / r["rows_compared"]) ** 0.5
-    sds = [r["chance_sd"] for r in rows if "chance_sd" in r]
-    moves = sum(r["promoted"] for r in rows[1:])
-    return {"rows": rows, "alias_moves_after_day_1": moves,
-            "max_gap_to_own_held_out": max(gaps) if gaps else None,
-            "mean_gap_to_own_held_out": sum(gaps) / len(gaps) if gaps else None,
-            "champion_mean_signed_gap": sum(champ_gaps) / len(champ_gaps) if champ_gaps else None,
-            "mean_chance_sd": sum(sds) / len(sds) if sds else None}
+        n = r.get("rows_compared")
+        if not n or r.get("champion_score") is None:
+            continue
+        r["champion_gap"] = r["champion_score"] - r["champion_own_held_out"]
+        r["champion_gap_sd"] = (_sd(r["champion_score"], n) ** 2
+                                + _sd(r["champion_own_held_out"], r["champion_test_rows"]) ** 2) ** 0.5
+        r["challenger_gap"] = r["challenger_score"] - r["own_held_out"]
+        r["challenger_gap_sd"] = _sd(r["challenger_score"], n) * max(0.0, 1 - n / r["test_rows"]) ** 0.5
+        champ.append((r["champion_gap"], r["champion_gap_sd"]))
+        chall.append((r["challenger_gap"], r["challenger_gap_sd"]))
+    both = champ + chall
+
+    def mean_se(pairs: list[tuple[float, float]]) -> tuple[float | None, float | None]:
+        if not pairs:
+            return None, None
+        gaps = [g for g, _ in pairs]
+        m = sum(gaps) / len(gaps)
+        se = (sum((g - m) ** 2 for g in gaps) / max(1, len(gaps) - 1) / len(gaps)) ** 0.5
+        return m, se
+
+    champ_mean, champ_se = mean_se(champ)
+    chall_mean, chall_se = mean_se(chall)
+    return {"rows": rows, "alias_moves_after_day_1": sum(r["promoted"] for r in rows[1:]),
+            "max_gap_to_own_held_out": max(abs(g) for g, _ in both) if both else None,
+            "mean_gap_to_own_held_out": sum(abs(g) for g, _ in both) / len(both) if both else None,
+            "gaps_within_0.003": sum(abs(g) <= 0.003 for g, _ in both), "gaps": len(both),
+            "gaps_within_2_chance_sd": sum(abs(g) <= 2 * sd for g, sd in both),
+            "mean_chance_sd_of_a_gap": sum(sd for _, sd in both) / len(both) if both else None,
+            "champion_mean_signed_gap": champ_mean, "champion_mean_signed_gap_se": champ_se,
+            "challenger_mean_signed_gap": chall_mean, "challenger_mean_signed_gap_se": chall_se}
 
 
 def better(days: int, noise: bool) -> dict:
@@ -160,14 +192,17 @@ def main() -> None:
     cols = ["day", "rows_compared", "champion_score", "challenger_score", "interval", "verdict"]
     if args.only in (None, "same"):
         r = out["same"] = same_offers(args.days)
+        extra = ["champion_own_held_out", "own_held_out", "champion_on_whole_test", "champion_gap",
+                 "champion_gap_sd", "challenger_gap", "challenger_gap_sd"]
         print_table("same offers, 50% samples: compared rows, both scores there, the interval",
-                    cols + ["champion_own_held_out", "own_held_out", "champion_on_whole_test", "chance_sd"],
-                    [[_fmt(x.get(c)) for c in cols + ["champion_own_held_out", "own_held_out",
-                                                      "champion_on_whole_test", "chance_sd"]] for x in r["rows"]])
-        print(f"alias moves after day 1: {r['alias_moves_after_day_1']}; largest gap to a model's own held-out "
-              f"figure {_fmt(r['max_gap_to_own_held_out'])} (mean {_fmt(r['mean_gap_to_own_held_out'])}); the "
-              f"champion's mean signed gap {_fmt(r['champion_mean_signed_gap'])} (the old gate: +0.006 to +0.009); "
-              f"chance alone moves a score on the compared rows by sd {_fmt(r['mean_chance_sd'])}")
+                    cols + extra, [[_fmt(x.get(c)) for c in cols + extra] for x in r["rows"]])
+        print(f"alias moves after day 1: {r['alias_moves_after_day_1']}; gaps to a model's own held-out figure: "
+              f"{r['gaps_within_0.003']} of {r['gaps']} within 0.003, {r['gaps_within_2_chance_sd']} within two "
+              f"chance sds (mean sd {_fmt(r['mean_chance_sd_of_a_gap'])}), largest {_fmt(r['max_gap_to_own_held_out'])}, "
+              f"mean {_fmt(r['mean_gap_to_own_held_out'])}; champion's mean signed gap "
+              f"{_fmt(r['champion_mean_signed_gap'])} ± {_fmt(r['champion_mean_signed_gap_se'])} (the old gate: "
+              f"+0.006 to +0.009), challenger's {_fmt(r['challenger_mean_signed_gap'])} ± "
+              f"{_fmt(r['challenger_mean_signed_gap_se'])}")
     for name, noise in (("better", False), ("noise", True)):
         if args.only in (None, name):
             r = out[name] = better(args.days, noise)
