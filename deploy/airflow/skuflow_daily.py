@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from airflow import DAG
 from airflow.operators.python import PythonOperator
 
-TASK = os.environ.get("SKUFLOW_DAG_TASK", "category")
 CONFIG = os.environ.get("SKUFLOW_DAG_CONFIG") or None
 
 
@@ -25,6 +24,11 @@ def _settings():
     from skuflow.settings import get_settings
 
     return get_settings()
+
+
+def _task() -> str:
+    """SKUFLOW_DAG_TASK, else skuflow's SKUFLOW_DEFAULT_TASK (read at run time, not parse time)."""
+    return os.environ.get("SKUFLOW_DAG_TASK") or _settings().default_task
 
 
 def generate_data(**_):
@@ -37,14 +41,14 @@ def save_and_version_data(ti, **_):
     from skuflow.flows import steps
 
     raw = ti.xcom_pull(task_ids="generate_data")
-    return steps.save_and_version_data(TASK, raw["raw_path"], CONFIG, _settings())
+    return steps.save_and_version_data(_task(), raw["raw_path"], CONFIG, _settings())
 
 
 def train_model(ti, **_):
     from skuflow.flows import steps
 
     version = ti.xcom_pull(task_ids="save_and_version_data")
-    return steps.train_model(TASK, version["dataset_path"], CONFIG, _settings())
+    return steps.train_model(_task(), version["dataset_path"], CONFIG, _settings())
 
 
 def check_and_register(ti, **_):
@@ -52,14 +56,14 @@ def check_and_register(ti, **_):
 
     version = ti.xcom_pull(task_ids="save_and_version_data")
     candidate = ti.xcom_pull(task_ids="train_model")
-    return steps.check_and_register(TASK, version["dataset_path"], CONFIG, candidate, _settings())
+    return steps.check_and_register(_task(), version["dataset_path"], CONFIG, candidate, _settings())
 
 
 def pipeline_summary(ti, **_):
     from skuflow.flows import steps
 
     raw = ti.xcom_pull(task_ids="generate_data")
-    return steps.pipeline_summary(TASK, raw, ti.xcom_pull(task_ids="save_and_version_data"),
+    return steps.pipeline_summary(_task(), raw, ti.xcom_pull(task_ids="save_and_version_data"),
                                   ti.xcom_pull(task_ids="train_model"), ti.xcom_pull(task_ids="check_and_register"),
                                   raw["started"])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -13,14 +14,14 @@ from skuflow import allocator
 
 # What a worker needs to unpickle and run a model, imported once in the fork server instead of once per
 # worker (spawn re-imports all of it in every process: seconds of CPU on a small machine).
-FORKSERVER_PRELOAD = ["distributed", "numpy", "pandas", "pyarrow", "scipy.sparse", "sklearn.pipeline", "lightgbm",
-                      "skuflow.tasks.category"]
+# The caller adds its task's module (``preload``).
+FORKSERVER_PRELOAD = ["distributed", "numpy", "pandas", "pyarrow", "scipy.sparse", "sklearn.pipeline", "lightgbm"]
 
 
 PASSED_ENV_PREFIXES = ("AWS_", "FSSPEC_", "GOOGLE_", "AZURE_", "SKUFLOW_")
 
 
-def start_client(scheduler: str | None, n_workers: int | None):
+def start_client(scheduler: str | None, n_workers: int | None, preload: Sequence[str] = ()):
     import dask
     from distributed import Client, LocalCluster
 
@@ -34,7 +35,7 @@ def start_client(scheduler: str | None, n_workers: int | None):
         from distributed.utils import get_mp_context
 
         # the fork server is a fresh single-threaded process, so forking from it is safe (unlike "fork")
-        get_mp_context().set_forkserver_preload(FORKSERVER_PRELOAD)
+        get_mp_context().set_forkserver_preload([*FORKSERVER_PRELOAD, *preload])
         # workers fork from a server that may predate this job: hand them the storage settings explicitly
         env = {k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV_PREFIXES)}
         cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
@@ -46,9 +47,9 @@ class BackgroundCluster:
     """Connects to the scheduler, or boots a local cluster, in a thread: the worker processes start
     while the caller plans partitions and loads the model."""
 
-    def __init__(self, scheduler: str | None, n_workers: int | None) -> None:
+    def __init__(self, scheduler: str | None, n_workers: int | None, preload: Sequence[str] = ()) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1)
-        self._future: Future = self._pool.submit(start_client, scheduler, n_workers)
+        self._future: Future = self._pool.submit(start_client, scheduler, n_workers, preload)
 
     def client(self) -> Any:
         return self._future.result()[0]

@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SKUFLOW_", env_file=None, extra="ignore")
 
     home: Path = Field(default=Path(".skuflow"), description="Folder for the embedded stores.")
+    default_task: str = Field(default="category", description="The task commands, flows and the dashboard use "
+                              "when none is named.")
+    model_names: dict[str, str] = Field(default_factory=dict, description="Registered model name per task "
+                                        "(JSON), for models trained with a config's model_name; default: the "
+                                        "task's name.")
     mlflow_uri: str | None = Field(default=None, description="Tracking + registry URI; default SQLite in home.")
     artifact_root: str | None = Field(default=None, description="Artifact location for new experiments.")
     experiment_prefix: str = "skuflow"
@@ -57,7 +62,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     max_image_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_batch_images: int = Field(default=32, gt=0)
-    invocations_task: str = "category"
+    invocations_task: str = Field(default="", description="The task /invocations answers; default: default_task.")
     warmup: bool = True
 
     @model_validator(mode="after")
@@ -68,10 +73,28 @@ class Settings(BaseSettings):
             self.mlflow_uri = f"sqlite:///{home / 'mlflow.db'}"
         if self.prediction_log_url is None:
             self.prediction_log_url = f"sqlite:///{home / 'predictions.db'}"
+        if not self.invocations_task:
+            self.invocations_task = self.default_task
         if self.artifact_root is None and not self.mlflow_uri.startswith(("http://", "https://", "databricks")):
             # embedded store: artifacts beside it; a tracking server decides (and proxies) its own
             self.artifact_root = (home / "artifacts").as_uri()
         return self
+
+    def model_name(self, task: str) -> str:
+        """The registered model that serves ``task`` (its own name unless ``model_names`` says otherwise)."""
+        return self.model_names.get(task, task)
+
+    def to_env(self) -> dict[str, str]:
+        """Every setting as the environment variable that sets it (a subprocess sees these settings)."""
+        import json
+
+        env = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            env[f"SKUFLOW_{name.upper()}"] = (json.dumps(value) if isinstance(value, dict | list)
+                                              else str(value).lower() if isinstance(value, bool) else str(value))
+        return env
 
     def ensure_home(self) -> Path:
         """Create the home folder (only entry points call this; importing never writes)."""

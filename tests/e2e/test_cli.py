@@ -89,7 +89,7 @@ def test_data_generate(home):
 def test_up_trains_once_then_reuses_the_champion(home, monkeypatch):
     monkeypatch.setenv("SKUFLOW_HOME", str(home / "up"))
     get_settings.cache_clear()
-    r = runner.invoke(app, ["up", "--rows", "600", "--no-serve"])
+    r = runner.invoke(app, ["up", "--data", "synthetic:600", "--no-serve"])
     assert r.exit_code == 0, r.output
     assert "is champion" in r.stderr and "curl -s -X POST http://127.0.0.1:8000/v1/category/predict" in r.stdout
     r = runner.invoke(app, ["up", "--no-serve"])

@@ -178,7 +178,7 @@ def test_drift_endpoint_reports_effect_sizes(client, catalogue):
     assert {"price", "title_words", "brand", "seller_id", "prediction", "confidence"} <= set(cols)
     assert all(c["effect"] is not None and c["method"] in ("ks", "chi2", "psi", "jensen_shannon")
                for c in cols.values())
-    assert body["live_accuracy"]["n"] >= 0
+    assert body["live"]["n"] >= 0 and body["live"]["metric"] == "accuracy"
     text = client.get("/metrics").text
     assert 'skuflow_drift_effect{column="price"' in text and "skuflow_drift_detected{" in text
     assert client.get("/v1/category/drift?window=5").status_code == 422

@@ -78,3 +78,31 @@ def test_kubernetes_manifests_validate_against_schemas():
     container = dashboard["spec"]["template"]["spec"]["containers"][0]
     assert container["args"][0] == "dashboard" and container["image"].endswith(":train")
     assert container["readinessProbe"]["httpGet"]["path"] == "/_stcore/health"  # Streamlit's own health route
+
+
+def test_every_skuflow_container_runs_a_real_command_and_names_no_task():
+    """The jobs' arguments are CLI commands that exist (the task comes from SKUFLOW_DEFAULT_TASK in the
+    config map, so switching the shop's task is one setting, not an edit of every manifest)."""
+    from typer.testing import CliRunner
+
+    from skuflow.cli.main import app
+    from skuflow.tasks.base import BUILTIN_TASKS
+
+    checked = 0
+    for path in _manifests():
+        for doc in yaml.safe_load_all(path.read_text()):
+            spec = doc.get("spec", {})
+            pod = spec.get("jobTemplate", {}).get("spec", spec).get("template", {}).get("spec", {})
+            for container in pod.get("containers", []):
+                if not container.get("image", "").startswith("skuflow") or not container.get("args"):
+                    continue
+                args = [str(a) for a in container["args"]]
+                if args[0] == "skuflow":  # the serve image has no entrypoint: its args are the whole command
+                    args = args[1:]
+                assert not set(args) & set(BUILTIN_TASKS), f"{path.name}: {args}"
+                r = CliRunner().invoke(app, [*args, "--help"])
+                assert r.exit_code == 0, f"{path.name}: skuflow {' '.join(args)}: {r.output}"
+                checked += 1
+    config = yaml.safe_load((DEPLOY / "k8s" / "base" / "configmap.yaml").read_text())["data"]
+    assert config["SKUFLOW_DEFAULT_TASK"] in BUILTIN_TASKS
+    assert checked >= 4  # api, dashboard, the train job and both cron jobs

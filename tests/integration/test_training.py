@@ -94,6 +94,6 @@ def test_manual_promote_rollback_and_history(settings, catalogue, fast_config):
 
 def test_rf_smote_family_trains(settings):
     small = generate_catalogue(600, seed=3)
-    cfg = TrainConfig(model=ModelConfig(kind="rf_smote", params={"n_estimators": 30}, smote_k=3))
+    cfg = TrainConfig(model=ModelConfig(kind="rf_smote", params={"n_estimators": 30, "smote_k": 3}))
     result = train("category", small, cfg, settings)
     assert result.metrics["macro_f1"] > 0.5

@@ -1,4 +1,5 @@
 from skuflow.monitoring.prediction_log import PredictionLog, decode_features
+from skuflow.tasks.outputs import ClassificationOutput, RegressionOutput
 
 
 def test_records_are_written_in_batches_and_read_back(tmp_path):
@@ -23,8 +24,15 @@ def test_feedback_and_live_accuracy(tmp_path):
     assert plog.add_feedback("category", "a", "books")
     assert plog.add_feedback("category", "b", "fashion")
     assert not plog.add_feedback("category", "nope", "books")
-    assert plog.live_accuracy("category") == {"n": 2, "accuracy": 0.5}
-    assert plog.live_accuracy("other") == {"n": 0, "accuracy": None}
+    classes = ClassificationOutput()
+    assert plog.live_score("category", classes) == {"n": 2, "metric": "accuracy", "value": 0.5}
+    assert plog.live_score("other", classes) == {"n": 0, "metric": "accuracy", "value": None}
+    plog.record("c", "stars", 1, {}, "4.5", None, 1.0)
+    plog.record("d", "stars", 1, {}, "2.0", None, 1.0)
+    plog.flush()
+    assert plog.add_feedback("stars", "c", "5") and plog.add_feedback("stars", "d", "1")
+    live = plog.live_score("stars", RegressionOutput())
+    assert live["metric"] == "rmse" and live["n"] == 2 and abs(live["value"] - (0.5 ** 2 / 2 + 1 / 2) ** 0.5) < 1e-12
     plog.close()
 
 

@@ -30,9 +30,9 @@ def test_config_narrows_or_replaces_the_family_space():
 def test_values_land_on_dotted_paths_of_a_valid_config():
     base = TrainConfig.model_validate({"model": {"kind": "blend", "params": {"members": {"nblr": {"C": 1.0}}}}})
     cfg = with_values(base, {"model.params.members.nblr.C": 7.0, "features.word_ngrams": [1, 3],
-                             "model.smote_k": 2})
+                             "model.params.smote_k": 2})
     assert cfg.model.params["members"]["nblr"]["C"] == 7.0 and cfg.features["word_ngrams"] == [1, 3]
-    assert cfg.model.smote_k == 2 and base.model.params["members"]["nblr"]["C"] == 1.0
+    assert cfg.model.params["smote_k"] == 2 and base.model.params["members"]["nblr"]["C"] == 1.0
     with pytest.raises(ConfigError, match="not a mapping"):
         with_values(base, {"model.kind.x": 1})
 

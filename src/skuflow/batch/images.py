@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +23,8 @@ from skuflow.errors import ModelNotFoundError, SkuflowError
 from skuflow.images.sources import list_images, read_bytes
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
-from skuflow.tasks.base import Task, get_task, predictions_from_proba
+from skuflow.tasks.base import Task
+from skuflow.tasks.classification import predictions_from_proba
 
 IMAGES_PER_PART = 256
 
@@ -53,13 +53,12 @@ def _match_worker_threads() -> None:
     torch.set_num_threads(max(1, threads))
 
 
-def score_image_part(index: int, paths: list[str], task_name: str, model: Any, model_name: str, version: int,
+def score_image_part(index: int, paths: list[str], task: Task, model: Any, model_name: str, version: int,
                      output: str, scored_at: str) -> dict[str, Any]:
     """Read, decode and score one group of images and write it as ``part-NNNNN.parquet``; an image
     that cannot be read or decoded gets a row with the reason instead of a prediction."""
     started = time.perf_counter()
     _match_worker_threads()
-    task = get_task(task_name)
     errors: list[str | None] = [None] * len(paths)
     pixels = np.zeros((len(paths), model.size_, model.size_, model.n_channels_), dtype=np.uint8)
     try:
@@ -94,7 +93,7 @@ def score_image_part(index: int, paths: list[str], task_name: str, model: Any, m
         out.to_parquet(fh, index=False)
     fs.mv(tmp, f"{root}/part-{index:05d}.parquet")  # atomic on local disks; one PUT on object stores
     return {"index": index, "rows": len(out), "invalid": int((~ok).sum()),
-            "counts": dict(Counter(lab for lab in labels if lab is not None)),
+            "summary": task.output.summary([lab for lab in labels if lab is not None]),
             "seconds": time.perf_counter() - started}
 
 
@@ -119,17 +118,14 @@ def run_image_batch(task: Task, input_url: str, output_url: str, settings: Setti
     if groups:
         model = store.load_model(name, version)
         stats = dispatch(cluster.client(), model, groups, score_image_part,
-                         lambda g, ref: (g[0], g[1], task.name, ref, name, version, output_url,
+                         lambda g, ref: (g[0], g[1], task, ref, name, version, output_url,
                                          manifest["started_at"]),
                          lambda n: on_progress(n, len(groups)) if on_progress else None)
     seconds = time.perf_counter() - started
-    counts: Counter[str] = Counter()
-    for s in stats:
-        counts.update(s["counts"])
     rows = sum(s["rows"] for s in stats)
     result = BatchResult(task.name, name, version, output_url, rows, len(groups) + next_index, next_index, seconds,
-                         rows / seconds if seconds else 0.0, dict(counts), sum(s["invalid"] for s in stats),
-                         sum(s["seconds"] for s in stats))
+                         rows / seconds if seconds else 0.0, task.output.merge_summaries([s["summary"] for s in stats]),
+                         sum(s["invalid"] for s in stats), sum(s["seconds"] for s in stats))
     if log_to_mlflow and stats:
-        result.run_id = _log(store, result)
+        result.run_id = _log(store, result, task.output.summary_metrics(result.summary))
     return result

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from skuflow.errors import ConfigError, MissingColumnError, ModelNotFoundError
 from skuflow.experiments import record as experiment_record
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
-from skuflow.tasks.base import get_task
+from skuflow.tasks.base import Task, get_task
 
 MANIFEST = "_skuflow_batch.json"
 Progress = Callable[[int, int], None]
@@ -44,7 +43,7 @@ class BatchResult:
     partitions_skipped: int
     seconds: float
     rows_per_s: float
-    class_counts: dict[str, int] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)  # of the predictions: class counts, value statistics
     invalid_rows: int = 0
     compute_seconds: float = 0.0  # summed over partitions: reading, scoring, writing
     run_id: str | None = None
@@ -58,12 +57,11 @@ def _part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
 
 
-def score_partition(part: Partition, task_name: str, model: Any, model_name: str,
+def score_partition(part: Partition, task: Task, model: Any, model_name: str,
                     version: int, output: str, key: str, scored_at: str,
                     columns: list[str] | None = None) -> dict[str, Any]:
     """Score one partition and write it; returns counts only (the rows never travel back)."""
     started = time.perf_counter()
-    task = get_task(task_name)
     frame = read_partition(part, columns)
     # rows missing a required field are kept with the reason instead of a prediction: nothing is lost
     invalid = pd.Series(False, index=frame.index)
@@ -74,11 +72,11 @@ def score_partition(part: Partition, task_name: str, model: Any, model_name: str
         invalid |= missing
     valid = frame[~invalid]
     preds = task.predict(model, valid, top_k=1) if len(valid) else None
-    out = pd.DataFrame({key: frame[key].astype(str), "prediction": None, "confidence": float("nan"),
-                        "error": reason})
-    if preds is not None:
-        out.loc[~invalid, "prediction"] = preds.labels
-        out.loc[~invalid, "confidence"] = preds.confidences
+    out = pd.DataFrame({key: frame[key].astype(str)})
+    if preds is not None:  # the output's columns (prediction, confidence or interval); invalid rows stay empty
+        for col, values in preds.columns().items():
+            out[col] = pd.Series(values, index=valid.index, dtype=object if col == "prediction" else float)
+    out["error"] = reason
     out["model_name"] = model_name
     out["model_version"] = version
     out["scored_at"] = pd.Timestamp(scored_at)
@@ -87,8 +85,8 @@ def score_partition(part: Partition, task_name: str, model: Any, model_name: str
     with fs.open(tmp, "wb") as fh:
         out.to_parquet(fh, index=False)
     fs.mv(tmp, f"{root}/{_part_name(part.index)}")  # atomic on local disks; one PUT on object stores
-    counts = Counter(preds.labels) if preds is not None else Counter()
-    return {"index": part.index, "rows": len(out), "invalid": int(invalid.sum()), "counts": dict(counts),
+    return {"index": part.index, "rows": len(out), "invalid": int(invalid.sum()),
+            "summary": task.output.summary(preds.values if preds is not None else []),
             "seconds": time.perf_counter() - started}
 
 
@@ -154,7 +152,7 @@ def run_batch(task_name: str, input_url: str, output_url: str, settings: Setting
     """Score ``input_url`` with the champion of ``task_name`` into the Parquet dataset ``output_url``."""
     started = time.perf_counter()
     task = get_task(task_name)
-    cluster = BackgroundCluster(scheduler, n_workers)
+    cluster = BackgroundCluster(scheduler, n_workers, [type(task).__module__])
     try:
         if task.input_kind == "image":
             from skuflow.batch.images import run_image_batch
@@ -194,36 +192,32 @@ def _run(task: Any, input_url: str, output_url: str, settings: Settings, key: st
     if todo:
         model = store.load_model(name, version)  # while the cluster starts
         stats = dispatch(cluster.client(), model, todo, score_partition,
-                         lambda p, ref: (p, task.name, ref, name, version, output_url, key, manifest["started_at"],
+                         # the task travels as an object: a plug-in registered only in the caller's process works
+                         lambda p, ref: (p, task, ref, name, version, output_url, key, manifest["started_at"],
                                          read_cols),
                          lambda n: on_progress(len(done) + n, len(parts)) if on_progress else None)
 
     seconds = time.perf_counter() - started
-    counts: Counter[str] = Counter()
-    for s in stats:
-        counts.update(s["counts"])
     rows = sum(s["rows"] for s in stats)
     result = BatchResult(task.name, name, version, output_url, rows, len(parts), len(done), seconds,
-                         rows / seconds if seconds else 0.0, dict(counts), sum(s["invalid"] for s in stats),
-                         sum(s["seconds"] for s in stats))
+                         rows / seconds if seconds else 0.0, task.output.merge_summaries([s["summary"] for s in stats]),
+                         sum(s["invalid"] for s in stats), sum(s["seconds"] for s in stats))
     exp = experiment_record.load(store, task.name)
     if exp is not None and exp.running:
         # an experiment's evidence comes from callers it assigned; a batch is nobody's caller
         result.note = (f"experiment {exp.id} ({exp.mode} v{exp.challenger}) is running online; the batch used "
                        f"the champion v{version}")
     if log_to_mlflow and stats:
-        result.run_id = _log(store, result)
+        result.run_id = _log(store, result, task.output.summary_metrics(result.summary))
     return result
 
 
-def _log(store: RegistryStore, result: BatchResult) -> str:
+def _log(store: RegistryStore, result: BatchResult, summary_metrics: dict[str, float]) -> str:
     with store.run(result.task, run_name=f"batch-{result.model_name}-v{result.model_version}") as run:
         run.set_tags({"skuflow.kind": "batch", "skuflow.task": result.task, "model_version": result.model_version,
                       "output": result.output})
-        total = max(1, sum(result.class_counts.values()))
         run.log_metrics({"rows": result.rows, "rows_per_s": result.rows_per_s, "seconds": result.seconds,
                          "partitions": result.partitions, "partitions_skipped": result.partitions_skipped,
-                         "invalid_rows": result.invalid_rows,
-                         **{f"class_share.{k}": v / total for k, v in result.class_counts.items()}})
-        run.log_artifacts({"class_distribution.json": result.class_counts})
+                         "invalid_rows": result.invalid_rows, **summary_metrics})
+        run.log_artifacts({"prediction_summary.json": result.summary})
         return run.run_id

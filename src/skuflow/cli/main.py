@@ -62,7 +62,8 @@ def train(
 
     try:
         cfg = load_config(config)
-        primary = get_task(cfg.task or task).primary_metric
+        chosen = get_task(cfg.task or task)
+        primary, shown = chosen.primary_metric, chosen.output.headline(chosen.primary_metric)
         with steps(f"train {task}") as on_step:
             result = run_training(task, data, cfg, _settings(), on_step=on_step, cv_folds=cv)
     except SkuflowError as exc:
@@ -73,8 +74,9 @@ def train(
 
     def human(r: dict) -> None:
         m = r["metrics"]
-        out_console.print(f"[bold]{r['model_name']}[/bold] v{r['version']}  accuracy={m.get('accuracy', 0):.4f} "
-                          f"macro_f1={m.get('macro_f1', 0):.4f}  rows={r['rows']}  ({r['seconds']}s)")
+        figures = "  ".join(f"{k}={m[k]:.4f}" for k in shown if k in m)
+        out_console.print(f"[bold]{r['model_name']}[/bold] v{r['version']}  {figures}  rows={r['rows']}  "
+                          f"({r['seconds']}s)")
         if f"cv.{primary}.mean" in m:
             out_console.print(f"{primary}: test {m[primary]:.4f}, {int(m['cv.folds'])}-fold CV on the training rows "
                               f"{m[f'cv.{primary}.mean']:.4f} ± {m[f'cv.{primary}.sd']:.4f}")
@@ -197,18 +199,27 @@ def _store():
 @models_app.command("list")
 def models_list(task: str, as_json: JsonOpt = False) -> None:
     """Registered versions with their metrics; the champion is marked."""
-    versions = [v.to_dict() for v in _store().versions(task)]
+    from skuflow.tasks.base import get_task
+
+    store = _store()
+    versions = [v.to_dict() for v in store.versions(task)]
+    try:
+        chosen = get_task(task)
+        shown = chosen.output.headline(chosen.primary_metric)
+    except SkuflowError:  # a registered model that is no task's: show what its versions logged
+        shown = sorted({k for v in versions for k in v["metrics"] if "." not in k})[:2]
 
     def human(r: dict) -> None:
         from rich.table import Table
 
-        table = Table("version", "aliases", "accuracy", "macro_f1", "dataset")
+        table = Table("version", "aliases", *shown, "dataset")
         for v in r["versions"]:
-            table.add_row(str(v["version"]), ",".join(v["aliases"]), f"{v['metrics'].get('accuracy', 0):.4f}",
-                          f"{v['metrics'].get('macro_f1', 0):.4f}", str(v["dataset_digest"]))
+            table.add_row(str(v["version"]), ",".join(v["aliases"]),
+                          *[f"{v['metrics'][k]:.4f}" if k in v["metrics"] else "" for k in shown],
+                          str(v["dataset_digest"]))
         out_console.print(table)
 
-    emit({"model_name": task, "versions": versions}, as_json, human)
+    emit({"model_name": store.model_name(task), "versions": versions}, as_json, human)
 
 
 @models_app.command("history")
@@ -379,7 +390,7 @@ def batch(
 @flow_app.command("run")
 def flow_run(
     pipeline: Annotated[str, typer.Argument(help="train or batch")],
-    task: Annotated[str, typer.Option(help="Task name")] = "category",
+    task: Annotated[str | None, typer.Option(help="Task name (default SKUFLOW_DEFAULT_TASK)")] = None,
     data: Annotated[str | None, typer.Option(help="train: data to ingest (default SKUFLOW_TRAIN_DATA)")] = None,
     config: Annotated[Path | None, typer.Option(help="train: YAML training config")] = None,
     input: Annotated[str | None, typer.Option("--input", help="batch: table to score")] = None,
@@ -389,6 +400,7 @@ def flow_run(
     """Run a pipeline once, in-process (Prefect's ephemeral mode: no server to start)."""
     from skuflow.flows.pipelines import batch_flow, train_flow
 
+    task = task or _settings().default_task
     try:
         if pipeline == "train":
             summary = train_flow(task_name=task, data=data, config_path=str(config) if config else None)
@@ -420,7 +432,8 @@ def flow_serve(
     (default 0 2 * * *)."""
     from skuflow.flows.schedule import serve_forever
 
-    serve_forever(_settings(), tasks or ["category"], str(config) if config else None)
+    s = _settings()
+    serve_forever(s, tasks or [s.default_task], str(config) if config else None)
 
 
 @drift_app.command("report")
@@ -518,35 +531,43 @@ def _dashboard_command(host: str, port: int) -> list[str]:
 
 @app.command()
 def up(
-    rows: Annotated[int, typer.Option(help="Synthetic rows for the first model")] = 5000,
+    task: Annotated[str | None, typer.Option(help="Task to serve (default SKUFLOW_DEFAULT_TASK)")] = None,
+    data: Annotated[str | None, typer.Option(help="Data for the first model (default SKUFLOW_TRAIN_DATA, "
+                                             "synthetic:5000)")] = None,
     host: str | None = None,
     port: int | None = None,
     serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
     with_dashboard: Annotated[bool, typer.Option("--dashboard/--no-dashboard", help="start the dashboard too")] = True,
     dashboard_port: int = 8501,
 ) -> None:
-    """The main job: make sure a category champion exists (train one on synthetic data if not), then serve."""
+    """The main job: make sure the default task has a champion (train one if not), then serve."""
     from skuflow.registry.store import RegistryStore
     from skuflow.serving.server import curl_example, run_server
+    from skuflow.tasks.base import get_task
     from skuflow.training.config import TrainConfig
     from skuflow.training.train import train as run_training
 
     s = _settings()
+    try:
+        chosen = get_task(task or s.default_task)
+    except SkuflowError as exc:
+        fail(exc, False)
+    name, source = chosen.name, data or s.train_data
     store = RegistryStore(s)
-    champ = store.champion("category")
+    champ = store.champion(name)
     if champ is None:
-        err_console.print(f"No champion yet: training the category model on {rows:,} synthetic products.")
+        err_console.print(f"No champion yet: training the {name} model on {source}.")
         try:
-            with steps("train category") as on_step:
-                result = run_training("category", f"synthetic:{rows}:0", TrainConfig(), s, on_step=on_step)
+            with steps(f"train {name}") as on_step:
+                result = run_training(name, source, TrainConfig(), s, on_step=on_step)
         except SkuflowError as exc:
             fail(exc, False)
-        err_console.print(f"category v{result.version} is champion "
-                          f"(macro_f1={result.metrics['macro_f1']:.4f}).")
+        metric = chosen.primary_metric
+        err_console.print(f"{result.model_name} v{result.version} is champion ({metric}={result.metrics[metric]:.4f}).")
     else:
-        err_console.print(f"Reusing champion category v{champ.version}.")
+        err_console.print(f"Reusing champion {champ.name} v{champ.version}.")
     h, p = host or s.host, port or s.port
-    out_console.print("Try it:\n" + curl_example(h, p), highlight=False, soft_wrap=True)
+    out_console.print("Try it:\n" + curl_example(chosen, h, p), highlight=False, soft_wrap=True)
     if serve_api:
         board = None
         if with_dashboard:

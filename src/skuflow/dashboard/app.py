@@ -53,9 +53,8 @@ def _authorised(settings: Settings) -> bool:
     return False
 
 
-def _top_k_chart(top_k: list[tuple[str, float]]) -> None:
-    st.bar_chart(pd.DataFrame({"probability": [p for _, p in top_k]}, index=[label for label, _ in top_k]),
-                 horizontal=True)
+def _bar_chart(bars: dict[str, float]) -> None:
+    st.bar_chart(pd.DataFrame({"probability": list(bars.values())}, index=list(bars)), horizontal=True)
 
 
 def _pick_task(store: RegistryStore, page: str) -> str | None:
@@ -83,17 +82,7 @@ def predict_page(settings: Settings, store: RegistryStore) -> None:
             st.image(upload.getvalue(), width=220)
             record = {"image": upload.getvalue()}
     else:
-        with st.form("product"):
-            title = st.text_input("Title", value="Kovari wireless headphones - noise cancelling")
-            description = st.text_area("Description", value="Long battery life, soft ear cushions.")
-            brand = st.text_input("Brand", value="Kovari")
-            price = st.number_input("Price", min_value=0.0, value=129.0, step=1.0)
-            category = st.text_input("Category (creative only)", value="electronics") if name == "creative" else None
-            submitted = st.form_submit_button("Predict")
-        if submitted:
-            record = {"title": title, "description": description or None, "brand": brand or None, "price": price}
-            if category is not None:
-                record["category"] = category or None
+        record = _record_form(task)
     if record is None:
         return
     try:
@@ -101,11 +90,13 @@ def predict_page(settings: Settings, store: RegistryStore) -> None:
     except SkuflowError as exc:
         st.error(exc.message)
         return
-    left, right = st.columns(2)
-    left.metric("Prediction", preds.labels[0])
-    right.metric("Confidence", f"{preds.confidences[0]:.1%}")
-    _top_k_chart(preds.top_k[0])
-    if hasattr(task, "generate"):
+    figures = preds.headline(0)
+    for column, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        column.metric(label, value)
+    bars = preds.chart(0)
+    if bars:
+        _bar_chart(bars)
+    if task.can_generate:
         copies = task.generate(model, record, variants=4, seed=0)
         best = copies[0]
         st.subheader("Marketing copy")
@@ -116,6 +107,40 @@ def predict_page(settings: Settings, store: RegistryStore) -> None:
         st.dataframe(pd.DataFrame([{"score": round(c["confidence_score"], 4), "caption": c["social_media_caption"]}
                                    for c in copies]), hide_index=True)
 
+
+
+def _record_form(task: Any) -> dict[str, Any] | None:
+    """A form built from the task's record model (its fields, filled with the task's example record); the
+    entered record, validated by the same model the API uses, once submitted."""
+    from pydantic import ValidationError
+
+    example = task.example_records(1)[0]
+    values: dict[str, Any] = {}
+    with st.form("record"):
+        for field, info in task.record_model.model_fields.items():
+            label = field.replace("_", " ").capitalize()
+            default = example.get(field)
+            if _numeric(info.annotation):
+                values[field] = st.number_input(label, value=float(default or 0.0), step=1.0)
+            elif any(getattr(m, "max_length", 0) and m.max_length > 2000 for m in info.metadata):
+                values[field] = st.text_area(label, value=str(default or ""))
+            else:
+                values[field] = st.text_input(label, value=str(default or ""))
+        submitted = st.form_submit_button("Predict")
+    if not submitted:
+        return None
+    try:
+        return task.record_model.model_validate({k: (v if v != "" else None) for k, v in values.items()}).model_dump()
+    except ValidationError as exc:
+        st.error("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        return None
+
+
+def _numeric(annotation: Any) -> bool:
+    import typing
+
+    args = typing.get_args(annotation) or (annotation,)
+    return any(a in (int, float) for a in args)
 
 def models_page(settings: Settings, store: RegistryStore) -> None:
     name = _pick_task(store, "Models")
@@ -173,13 +198,15 @@ def monitoring_page(settings: Settings, store: RegistryStore) -> None:
         st.line_chart(view["traffic"][["latency_ms_mean", "latency_ms_p95"]])
         st.subheader("Predictions: reference vs live")
         st.bar_chart(view["mix"])
-        st.subheader("Confidence")
-        st.bar_chart(view["confidence"])
+        if view["confidence"] is not None:
+            st.subheader("Confidence")
+            st.bar_chart(view["confidence"])
         st.subheader("Drift per feature")
         if view["drift"] is not None:
             st.dataframe(view["drift"], hide_index=True)
-        acc = view["live_accuracy"]
-        st.metric("Live accuracy", "no feedback yet" if not acc["n"] else f"{acc['accuracy']:.1%} of {acc['n']}")
+        live, output = view["live"], get_task(name).output
+        st.metric(f"Live {live['metric']}", "no feedback yet" if not live["n"] else
+                  f"{output.format_live(live['value'])} of {live['n']}")
     st.subheader("Retraining")
     runner = _runner(settings.model_dump_json())
     if st.button("Retrain now", key="retrain") and _authorised(settings):
@@ -274,8 +301,8 @@ def batch_page(settings: Settings, store: RegistryStore) -> None:
     cols[1].metric("Rows/s", f"{last['rows_per_s']:,.0f}")
     cols[2].metric("Model version", str(last["model_version"]))
     st.write(f"Output: `{last['output']}`")
-    st.bar_chart(pd.Series(last["class_shares"], name="share"))
-    st.dataframe(jobs.drop(columns=["class_shares"]), hide_index=True)
+    st.bar_chart(pd.Series(last["summary"], name="predictions"))
+    st.dataframe(jobs.drop(columns=["summary"]), hide_index=True)
 
 
 def main() -> None:

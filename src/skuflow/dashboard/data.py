@@ -11,7 +11,7 @@ import pandas as pd
 
 from skuflow.flows.retrain import latest_window, window_drift
 from skuflow.monitoring.prediction_log import PredictionLog
-from skuflow.monitoring.profile import Profile
+from skuflow.monitoring.profile import Profile, bin_shares
 from skuflow.registry.store import RegistryStore
 from skuflow.tasks.base import get_task, task_names
 from skuflow.training.promote import evidence_columns
@@ -53,8 +53,16 @@ def traffic(plog: PredictionLog, task: str, last: int = 5000, freq: str = "1min"
                          "latency_ms_p95": grouped.quantile(0.95)})
 
 
-def prediction_mix(profile: Profile | None, predictions: list[str]) -> pd.DataFrame:
-    """Share of each predicted class: reference (held-out rows at training) against live traffic."""
+def prediction_mix(profile: Profile | None, predictions: list[Any]) -> pd.DataFrame:
+    """Share of each predicted class, or of each bin of predicted values: reference (held-out rows at
+    training) against live traffic."""
+    if profile is not None and "prediction" in profile.numeric:
+        ref_bins = profile.numeric["prediction"]
+        edges = ref_bins.edges
+        live_shares = bin_shares(pd.to_numeric(pd.Series(predictions), errors="coerce").dropna().to_numpy(), edges)
+        bounds = [float("-inf"), *edges, float("inf")]
+        names = [f"{lo:.3g} to {hi:.3g}" for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+        return pd.DataFrame({"reference": ref_bins.shares, "live": live_shares}, index=names)
     live = pd.Series(predictions, dtype=object).value_counts(normalize=True)
     ref = pd.Series(profile.categorical["prediction"].frequencies) if profile and \
         "prediction" in profile.categorical else pd.Series(dtype=float)
@@ -62,8 +70,12 @@ def prediction_mix(profile: Profile | None, predictions: list[str]) -> pd.DataFr
     return out.drop(index=[i for i in out.index if str(i).startswith("__")], errors="ignore")
 
 
-def confidence_histogram(confidences: list[float], bins: int = 10) -> pd.DataFrame:
-    counts, edges = np.histogram(np.asarray(confidences, dtype=float), bins=bins, range=(0.0, 1.0))
+def confidence_histogram(confidences: list[float], bins: int = 10) -> pd.DataFrame | None:
+    """Rows per confidence decile (None for outputs without a confidence, such as numbers)."""
+    values = pd.to_numeric(pd.Series(confidences, dtype=object), errors="coerce").dropna()
+    if values.empty:
+        return None
+    counts, edges = np.histogram(values.to_numpy(dtype=float), bins=bins, range=(0.0, 1.0))
     return pd.DataFrame({"rows": counts}, index=[f"{edges[i]:.1f}-{edges[i + 1]:.1f}" for i in range(bins)])
 
 
@@ -84,18 +96,20 @@ def monitoring(store: RegistryStore, plog: PredictionLog, task_name: str, window
                                "threshold": c.threshold, "drifted": c.drifted} for c in report.columns])
     return {"version": champ.version, "rows": len(latest.predictions), "traffic": traffic(plog, task_name),
             "mix": prediction_mix(profile, latest.predictions), "confidence": confidence_histogram(latest.confidences),
-            "drift": drift, "live_accuracy": plog.live_accuracy(task_name, window)}
+            "drift": drift, "live": plog.live_score(task_name, get_task(task_name).output, window)}
 
 
 def batch_jobs(store: RegistryStore, task: str, limit: int = 20) -> pd.DataFrame:
     rows = []
     for r in store.recent_runs(task, kind="batch", limit=limit):
         m = r["metrics"]
-        shares = {k.removeprefix("class_share."): round(v, 3) for k, v in m.items() if k.startswith("class_share.")}
+        # what the output's summary logged: class shares, or the predicted values' mean and spread
+        summary = {k.split(".", 1)[1]: round(v, 3) for k, v in m.items()
+                   if k.startswith(("class_share.", "prediction."))}
         rows.append({"started": pd.Timestamp(r["start_time"], unit="s").strftime("%Y-%m-%d %H:%M"),
                      "model_version": r["tags"].get("model_version"), "rows": int(m.get("rows", 0)),
                      "rows_per_s": round(m.get("rows_per_s", 0.0), 1), "invalid_rows": int(m.get("invalid_rows", 0)),
-                     "output": r["tags"].get("output"), "class_shares": shares})
+                     "output": r["tags"].get("output"), "summary": summary})
     return pd.DataFrame(rows)
 
 

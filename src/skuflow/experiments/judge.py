@@ -20,6 +20,7 @@ from skuflow.experiments.record import Experiment
 from skuflow.experiments.sequential import replay
 from skuflow.monitoring.prediction_log import PredictionLog, experiment_feedback, experiment_rows
 from skuflow.registry.store import RegistryStore
+from skuflow.tasks.base import get_task
 from skuflow.training.promote import promote
 
 log = logging.getLogger("skuflow.experiments")
@@ -40,13 +41,15 @@ def _variant_stats(rows: pd.DataFrame) -> dict[str, Any]:
             "class_mix": {str(k): round(float(v), 4) for k, v in mix.items()}}
 
 
-def _agreement(rows: pd.DataFrame) -> float | None:
-    """Share of requests where the shadow said what the champion said."""
+def _agreement(rows: pd.DataFrame, agree: Any) -> float | None:
+    """Share of requests where the shadow said what the champion said (``agree``: the task output's)."""
     ok = rows[rows["error"].isna()]
     champ = ok[ok["variant"] == CHAMPION].set_index("request_id")["prediction"]
     shadow = ok[ok["variant"] == SHADOW].set_index("request_id")["prediction"]
     both = champ.index.intersection(shadow.index)
-    return float((champ.loc[both] == shadow.loc[both]).mean()) if len(both) else None
+    if not len(both):
+        return None
+    return float(np.mean([agree(a, b) for a, b in zip(champ.loc[both], shadow.loc[both], strict=True)]))
 
 
 def analyse(plog: PredictionLog, exp: Experiment) -> dict[str, Any]:
@@ -54,7 +57,7 @@ def analyse(plog: PredictionLog, exp: Experiment) -> dict[str, Any]:
     rows = experiment_rows(plog, exp.id)
     arm_b = SHADOW if exp.mode == "shadow" else CHALLENGER
     variants = {v: _variant_stats(rows[rows["variant"] == v]) for v in (CHAMPION, arm_b)}
-    fb = experiment_feedback(plog, exp.id)
+    fb = experiment_feedback(plog, exp.id, get_task(exp.task).output.agree)
     fb = fb[fb["variant"].isin([CHAMPION, arm_b])]
     test = replay((fb["variant"] == arm_b).to_numpy(), fb["correct"].to_numpy(bool), alpha=exp.alpha,
                   min_rows=exp.min_rows)
@@ -64,7 +67,7 @@ def analyse(plog: PredictionLog, exp: Experiment) -> dict[str, Any]:
            "requests": int(rows["request_id"].nunique()) if len(rows) else 0,
            "harm": _harm(exp, variants[arm_b])}
     if exp.mode == "shadow":
-        out["agreement"] = _agreement(rows)
+        out["agreement"] = _agreement(rows, get_task(exp.task).output.agree)
     return out
 
 

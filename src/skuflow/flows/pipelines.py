@@ -50,9 +50,11 @@ _summary = task(name="pipeline-summary", cache_policy=NO_CACHE)(steps.pipeline_s
 
 
 @flow(name="skuflow-train", log_prints=False)
-def train_flow(task_name: str = "category", data: str | None = None, config_path: str | None = None) -> dict:
-    """generate/ingest -> validate + version -> train + register -> champion gate -> summary."""
+def train_flow(task_name: str | None = None, data: str | None = None, config_path: str | None = None) -> dict:
+    """generate/ingest -> validate + version -> train + register -> champion gate -> summary
+    (``task_name`` defaults to ``SKUFLOW_DEFAULT_TASK``)."""
     settings = get_settings()
+    task_name = task_name or settings.default_task
     log = get_run_logger()
     started = time.time()
     with one_active_run(settings, f"train-{task_name}"):
@@ -70,12 +72,13 @@ def train_flow(task_name: str = "category", data: str | None = None, config_path
 
 
 @flow(name="skuflow-batch", log_prints=False)
-def batch_flow(task_name: str = "category", input_url: str | None = None, output_url: str | None = None,
+def batch_flow(task_name: str | None = None, input_url: str | None = None, output_url: str | None = None,
                scheduler: str | None = None) -> dict[str, Any]:
     """Nightly scoring of the catalogue with the champion into a dated Parquet dataset."""
     from skuflow.batch.score import run_batch
 
     settings = get_settings()
+    task_name = task_name or settings.default_task
     log = get_run_logger()
     with one_active_run(settings, f"batch-{task_name}"):
         if input_url is None:  # the demo: tonight's synthetic catalogue

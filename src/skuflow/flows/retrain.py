@@ -43,7 +43,8 @@ def latest_window(task: Task, plog: PredictionLog, version: int, window: int) ->
     frame = plog.window(task.name, last=window, model_version=version)
     if frame.empty:
         return Window(task.monitored_features([]), [], [])
-    return Window(task.monitored_features(decode_features(frame)), frame["prediction"].tolist(),
+    return Window(task.monitored_features(decode_features(frame)),
+                  task.output.predictions_from_log(frame["prediction"].tolist()),
                   frame["confidence"].astype(float).tolist())
 
 
@@ -96,9 +97,7 @@ class RetrainRunner:
         return cmd
 
     def _execute(self, run: RetrainRun) -> None:
-        env = {**os.environ, "SKUFLOW_HOME": str(self.settings.home),
-               "SKUFLOW_MLFLOW_URI": str(self.settings.mlflow_uri),
-               "SKUFLOW_TRAIN_DATA": self.settings.train_data}
+        env = {**os.environ, **self.settings.to_env()}  # this server's settings, not only its environment
         try:
             proc = subprocess.run(self._command(run.task), env=env, capture_output=True, text=True, timeout=6 * 3600)
             lines = proc.stdout.strip().splitlines()

@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from skuflow.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
 
@@ -20,6 +21,15 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 # a 40-megapixel photo is already beyond any catalogue camera; larger headers are decompression bombs
 MAX_PIXELS = 40_000_000
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+
+
+class ImageRecord(BaseModel):
+    """One image as JSON (multipart uploads carry the bytes as a file instead): the record of every task
+    whose ``input_kind`` is ``image``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_base64: str = Field(min_length=4, description="The image file (JPEG, PNG, WebP...) in base64")
 
 
 def image_bytes_from_base64(text: str, field: str = "image_base64") -> bytes:

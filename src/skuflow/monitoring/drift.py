@@ -143,28 +143,32 @@ def categorical_drift(name: str, ref: CategoricalProfile, values: pd.Series, pol
                        "alert" if drifted else "ok", ref.n, n_cur)
 
 
-def detect_drift(profile: Profile, features: pd.DataFrame, predictions: list[str] | None = None,
+def detect_drift(profile: Profile, features: pd.DataFrame, predictions: list[Any] | None = None,
                  confidences: list[float] | None = None, policy: DriftPolicy | None = None,
                  model_version: int | None = None) -> DriftReport:
     """Compare a window (monitored feature columns, predictions, confidences) with the reference."""
     policy = policy or DriftPolicy()
-    plan: list[tuple[str, str, Any]] = []
+    plan: list[tuple[str, str, Any, bool]] = []  # column, kind, values, numeric
     for col in profile.numeric:
         if col == "confidence":
             if confidences is not None:
-                plan.append((col, "confidence", np.asarray(confidences, dtype=float)))
+                plan.append((col, "confidence", np.asarray(confidences, dtype=float), True))
+        elif col == "prediction":  # a regression model's predicted values
+            if predictions is not None:
+                plan.append((col, "prediction", pd.to_numeric(pd.Series(predictions), errors="coerce")
+                             .to_numpy(dtype=float), True))
         elif col in features:
-            plan.append((col, "numeric", pd.to_numeric(features[col], errors="coerce").to_numpy(dtype=float)))
+            plan.append((col, "numeric", pd.to_numeric(features[col], errors="coerce").to_numpy(dtype=float), True))
     for col in profile.categorical:
         if col == "prediction":
             if predictions is not None:
-                plan.append((col, "prediction", pd.Series(predictions)))
+                plan.append((col, "prediction", pd.Series(predictions), False))
         elif col in features:
-            plan.append((col, "categorical", features[col]))
+            plan.append((col, "categorical", features[col], False))
     alpha = policy.alpha / max(1, len(plan))  # Bonferroni: the dataset-level false-alarm rate is alpha
     columns: list[ColumnDrift] = []
-    for col, kind, values in plan:
-        if kind in ("numeric", "confidence"):
+    for col, kind, values, numeric in plan:
+        if numeric:
             d = numeric_drift(col, profile.numeric[col], values, policy, alpha)
             d.kind = kind
         else:

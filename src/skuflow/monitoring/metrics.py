@@ -9,6 +9,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Summary,
     generate_latest,
 )
 from prometheus_client.process_collector import ProcessCollector
@@ -26,6 +27,9 @@ class ApiMetrics:
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
         self.predictions = Counter("skuflow_predictions_total", "Predictions by class",
                                    ["task", "model_version", "label", "variant"], registry=self.registry)
+        # numbers are observed, never labels: the series count stays bounded (count and sum give the mean)
+        self.predicted_value = Summary("skuflow_prediction_value", "Predicted values of regression tasks",
+                                       ["task", "model_version", "variant"], registry=self.registry)
         self.model_version = Gauge("skuflow_model_version", "Served champion version", ["task"],
                                    registry=self.registry)
         self.confidence = Histogram("skuflow_prediction_confidence", "Confidence of predictions",
@@ -57,8 +61,13 @@ class ApiMetrics:
         self.requests.labels(route, method, str(status), version, variant).inc()
         self.latency.labels(route, method).observe(seconds)
 
-    def observe_predictions(self, task: str, version: int, labels: list[str], confidences: list[float],
-                            variant: str = "") -> None:
+    def observe_values(self, task: str, version: int, values: list[float], variant: str = "") -> None:
+        summary = self.predicted_value.labels(task, str(version), variant)
+        for v in values:
+            summary.observe(v)
+
+    def observe_classes(self, task: str, version: int, labels: list[str], confidences: list[float],
+                        variant: str = "") -> None:
         hist = self.confidence.labels(task, str(version), variant)
         for c in confidences:
             hist.observe(c)

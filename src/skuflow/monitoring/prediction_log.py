@@ -206,17 +206,19 @@ class PredictionLog:
             return int(conn.execute(select(func.count()).select_from(predictions)
                                     .where(predictions.c.task == task)).scalar_one())
 
-    def live_accuracy(self, task: str, last: int = 1000) -> dict[str, Any]:
-        """Accuracy over the latest predictions that have feedback."""
-        q = (select(predictions.c.prediction, feedback.c.label, predictions.c.model_version)
+    def feedback_pairs(self, task: str, last: int = 1000) -> list[tuple[str, str]]:
+        """(logged prediction, true label) of the latest answers that have feedback, newest first."""
+        q = (select(predictions.c.prediction, feedback.c.label)
              .join(feedback, (feedback.c.request_id == predictions.c.request_id) & (feedback.c.task == task))
              .where((predictions.c.task == task) & self._served()).order_by(feedback.c.id.desc()).limit(last))
         with self.engine.connect() as conn:
-            rows = conn.execute(q).all()
-        if not rows:
-            return {"n": 0, "accuracy": None}
-        correct = sum(1 for p, label, _ in rows if p == label)
-        return {"n": len(rows), "accuracy": correct / len(rows)}
+            return [(p, label) for p, label in conn.execute(q).all()]
+
+    def live_score(self, task: str, output: Any, last: int = 1000) -> dict[str, Any]:
+        """The task output's live metric (accuracy, RMSE) over the latest answers that have feedback."""
+        pairs = self.feedback_pairs(task, last)
+        value = output.live_score([p for p, _ in pairs], [t for _, t in pairs]) if pairs else None
+        return {"n": len(pairs), "metric": output.live_metric, "value": value}
 
 
 def decode_features(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -238,8 +240,9 @@ def experiment_rows(plog: PredictionLog, experiment: str) -> pd.DataFrame:
                                                             "prediction", "confidence", "latency_ms", "error"])
 
 
-def experiment_feedback(plog: PredictionLog, experiment: str) -> pd.DataFrame:
-    """Feedback joined to an experiment's predictions, in the order it arrived: variant and correctness.
+def experiment_feedback(plog: PredictionLog, experiment: str, agree: Any = None) -> pd.DataFrame:
+    """Feedback joined to an experiment's predictions, in the order it arrived: variant and whether the
+    answer was right (``agree(prediction, label)``; equality by default).
 
     Counted from the log, not from memory, so a restarted server reads the same experiment."""
     c = predictions.c
@@ -248,5 +251,8 @@ def experiment_feedback(plog: PredictionLog, experiment: str) -> pd.DataFrame:
          .where((c.experiment == experiment) & c.error.is_(None)).order_by(feedback.c.id))
     with plog.engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(q).all(), columns=["feedback_id", "variant", "prediction", "label"])
-    frame["correct"] = frame["prediction"] == frame["label"]
+    if agree is None:
+        frame["correct"] = frame["prediction"] == frame["label"]
+    else:
+        frame["correct"] = [bool(agree(p, t)) for p, t in zip(frame["prediction"], frame["label"], strict=True)]
     return frame

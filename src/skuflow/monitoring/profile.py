@@ -111,13 +111,16 @@ def categorical_profile(values: pd.Series | np.ndarray | list, top_k: int = TOP_
 
 
 def build_profile(task: str, features: pd.DataFrame, numeric: list[str], categorical: list[str],
-                  predictions: list[str], confidences: list[float]) -> Profile:
-    """Profile of monitored feature columns plus the model's predictions and confidences."""
+                  predictions: list[str] | None = None, confidences: list[float] | None = None) -> Profile:
+    """Profile of monitored feature columns, plus a classifier's predictions and confidences when given
+    (other kinds of output add their own columns: ``Predictions.add_to_profile``)."""
     prof = Profile(task=task, n_rows=len(features))
     for col in numeric:
         prof.numeric[col] = numeric_profile(features[col])
     for col in categorical:
         prof.categorical[col] = categorical_profile(features[col])
-    prof.categorical["prediction"] = categorical_profile(predictions)
-    prof.numeric["confidence"] = numeric_profile(np.asarray(confidences), edges=CONFIDENCE_EDGES[1:-1])
+    if predictions is not None:
+        prof.categorical["prediction"] = categorical_profile(predictions)
+    if confidences is not None:
+        prof.numeric["confidence"] = numeric_profile(np.asarray(confidences), edges=CONFIDENCE_EDGES[1:-1])
     return prof

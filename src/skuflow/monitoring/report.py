@@ -71,7 +71,7 @@ def _categorical_plot(name: str, profile: Profile, values: pd.Series, top: int =
     return _png(fig)
 
 
-def render_html(report: DriftReport, profile: Profile, features: pd.DataFrame, predictions: list[str],
+def render_html(report: DriftReport, profile: Profile, features: pd.DataFrame, predictions: list[Any],
                 confidences: list[float]) -> str:
     rows, plots = [], []
     for c in report.columns:
@@ -81,7 +81,10 @@ def render_html(report: DriftReport, profile: Profile, features: pd.DataFrame, p
                     f"<td>{c.effect_name} = {c.effect:.4f}</td><td>{p}</td><td>{c.threshold:.4g}</td>"
                     f"<td style='color:{colour}'><b>{'drift' if c.drifted else 'ok'}</b></td>"
                     f"<td>{c.n_ref}</td><td>{c.n_cur}</td></tr>")
-        if c.column == "prediction":
+        if c.column == "prediction" and "prediction" in profile.numeric:  # a regression's values
+            img = _numeric_plot(c.column, profile, pd.to_numeric(pd.Series(predictions), errors="coerce")
+                                .to_numpy(dtype=float))
+        elif c.column == "prediction":
             img = _categorical_plot(c.column, profile, pd.Series(predictions))
         elif c.column == "confidence":
             img = _numeric_plot(c.column, profile, np.asarray(confidences, dtype=float))

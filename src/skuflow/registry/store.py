@@ -122,8 +122,10 @@ class RunLogger:
         import mlflow.sklearn
         from mlflow.models import infer_signature
 
-        proba_example = model.predict_proba(input_example)
-        signature = infer_signature(input_example, proba_example)
+        # a classifier's signature holds its class probabilities, anything else its predictions
+        output_example = (model.predict_proba(input_example) if hasattr(model, "predict_proba")
+                          else model.predict(input_example))
+        signature = infer_signature(input_example, output_example)
         logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)  # the pickle caution, every time
         info = mlflow.sklearn.log_model(
             model,
@@ -229,12 +231,18 @@ class RegistryStore:
             self.client.set_tag(run_id, k, str(v))
 
     # -- registry -------------------------------------------------------------------------------
+    def model_name(self, name: str) -> str:
+        """A task's name resolves to the registered model that serves it (``SKUFLOW_MODEL_NAMES``); any other
+        name is a registered model's own. Serving, batch, the dashboard and the CLI all look up here."""
+        return self.settings.model_name(name)
+
     def _info(self, mv: Any) -> VersionInfo:
         return VersionInfo(name=mv.name, version=int(mv.version), run_id=mv.run_id, source=mv.source,
                            created_at=mv.creation_timestamp / 1000.0, tags=dict(mv.tags or {}),
                            aliases=tuple(getattr(mv, "aliases", ()) or ()))
 
     def versions(self, name: str) -> list[VersionInfo]:
+        name = self.model_name(name)
         found = [self._info(mv) for mv in self.client.search_model_versions(f"name = '{name}'")]
         # search results do not carry aliases on every backend; ask for the champion directly
         champ = self.champion(name)
@@ -242,6 +250,7 @@ class RegistryStore:
         return sorted(marked, key=lambda v: v.version)
 
     def version(self, name: str, version: int) -> VersionInfo:
+        name = self.model_name(name)
         from mlflow.exceptions import MlflowException
 
         try:
@@ -250,6 +259,7 @@ class RegistryStore:
             raise ModelNotFoundError(f"Model '{name}' version {version} not found") from exc
 
     def champion(self, name: str) -> VersionInfo | None:
+        name = self.model_name(name)
         from mlflow.exceptions import MlflowException
 
         try:
@@ -258,21 +268,25 @@ class RegistryStore:
             return None
 
     def set_version_tags(self, name: str, version: int, tags: dict[str, Any]) -> None:
+        name = self.model_name(name)
         for k, v in tags.items():
             self.client.set_model_version_tag(name, str(version), k, str(v))
 
     def set_champion(self, name: str, version: int) -> None:
+        name = self.model_name(name)
         self.version(name, version)  # raises a clear 404 first
         self.client.set_registered_model_alias(name, CHAMPION, str(version))
 
     def load_model(self, name: str, version: int) -> Any:
         """The logged sklearn pipeline of a version (preprocessing included)."""
+        name = self.model_name(name)
         import mlflow.sklearn
 
         return mlflow.sklearn.load_model(f"models:/{name}/{version}")
 
     def load_profile(self, name: str, version: int) -> dict[str, Any] | None:
         """The reference profile logged with a version's training run (None for models without one)."""
+        name = self.model_name(name)
         run_id = self.version(name, version).run_id
         if not run_id:
             return None
@@ -284,6 +298,7 @@ class RegistryStore:
     def version_artifact(self, name: str, version: int, path: str) -> bytes | None:
         """A file logged with a version's training run; None when the run never logged it (older versions).
         Unlike :meth:`artifact_bytes`, a store that cannot be read raises instead of answering None."""
+        name = self.model_name(name)
         run_id = self.version(name, version).run_id
         if not run_id:
             return None
@@ -295,14 +310,17 @@ class RegistryStore:
 
     def local_model_path(self, name: str, version: int) -> str:
         """Download a version's model folder (for ``mlflow models serve`` and inspection)."""
+        name = self.model_name(name)
         dst = tempfile.mkdtemp(prefix=f"skuflow-{name}-v{version}-")
         return self._mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=dst)
 
     # -- the live online experiment (skuflow.experiments.record) ----------------------------------
     def set_experiment(self, name: str, record: dict[str, Any]) -> None:
+        name = self.model_name(name)
         self.client.set_registered_model_tag(name, EXPERIMENT_TAG, json.dumps(record, sort_keys=True))
 
     def experiment(self, name: str) -> dict[str, Any] | None:
+        name = self.model_name(name)
         from mlflow.exceptions import MlflowException
 
         try:
@@ -314,10 +332,12 @@ class RegistryStore:
     # -- audit log of alias moves -----------------------------------------------------------------
     def append_audit(self, name: str, entry: dict[str, Any]) -> None:
         """Record an alias decision as a registered-model tag (works on any MLflow backend)."""
+        name = self.model_name(name)
         key = f"{AUDIT_PREFIX}{time.time_ns()}"
         self.client.set_registered_model_tag(name, key, json.dumps(entry, sort_keys=True))
 
     def audit(self, name: str) -> list[dict[str, Any]]:
+        name = self.model_name(name)
         from mlflow.exceptions import MlflowException
 
         try:

@@ -23,6 +23,7 @@ from skuflow.registry.store import RegistryStore
 from skuflow.serving.runtime import LoadedModel, load_version
 from skuflow.serving.scoring import Scorer, row_ids
 from skuflow.tasks.base import Task, get_task
+from skuflow.tasks.outputs import Predictions
 
 log = logging.getLogger("skuflow.serving")
 
@@ -116,9 +117,9 @@ class ExperimentRouter:
 
     # -- shadow -----------------------------------------------------------------------------------
     def _enqueue(self, task: Task, live: Live, records: list[dict[str, Any]], request_id: str,
-                 champion_labels: list[str]) -> None:
+                 champion_said: list[Any]) -> None:
         try:
-            self._queue.put_nowait((task, live, records, request_id, champion_labels))
+            self._queue.put_nowait((task, live, records, request_id, champion_said))
         except queue.Full:  # never block the caller: count what the shadow could not keep up with
             self.scorer.metrics.shadow_dropped.labels(task.name).inc(len(records))
             return
@@ -170,34 +171,31 @@ class ExperimentRouter:
             return
         per_row_ms = (time.perf_counter() - started) * 1000.0 / max(len(rows), 1)
         i = 0
-        for _, _, records, request_id, champion_labels in items:
+        for _, _, records, request_id, champion_said in items:
             n = len(records)
-            self._log_shadow(task, live, records, request_id, champion_labels, preds.labels[i:i + n],
-                             preds.confidences[i:i + n], per_row_ms * n)
+            self._log_shadow(task, live, records, request_id, champion_said, preds.take(i, i + n), per_row_ms * n)
             i += n
 
     def _shadow_one(self, task: Task, live: Live, item: tuple) -> None:
-        _, _, records, request_id, champion_labels = item
+        _, _, records, request_id, champion_said = item
         started = time.perf_counter()
         try:
             preds = task.predict(live.challenger.model, records, top_k=1)
         except Exception as exc:
             self._failed(task, live, records, request_id, started, exc, SHADOW)
             return
-        self._log_shadow(task, live, records, request_id, champion_labels, preds.labels, preds.confidences,
+        self._log_shadow(task, live, records, request_id, champion_said, preds,
                          (time.perf_counter() - started) * 1000.0)
 
     def _log_shadow(self, task: Task, live: Live, records: list[dict[str, Any]], request_id: str,
-                    champion_labels: list[str], labels: list[str], confidences: list[float],
-                    latency_ms: float) -> None:
+                    champion_said: list[Any], preds: Predictions, latency_ms: float) -> None:
         metrics = self.scorer.metrics
-        metrics.observe_predictions(task.name, live.challenger.version, labels, confidences, SHADOW)
-        agree = sum(a == b for a, b in zip(labels, champion_labels, strict=True))
+        task.output.observe(metrics, task.name, live.challenger.version, preds, SHADOW)
+        agree = sum(task.output.agree(a, b) for a, b in zip(preds.values, champion_said, strict=True))
         metrics.shadow_agreement.labels(task.name, "yes").inc(agree)
-        metrics.shadow_agreement.labels(task.name, "no").inc(len(labels) - agree)
+        metrics.shadow_agreement.labels(task.name, "no").inc(len(preds) - agree)
         if self.scorer.plog is None:
             return
-        for rid, rec, label, conf in zip(row_ids(request_id, len(records)), records, labels, confidences,
-                                         strict=True):
-            self.scorer.plog.record(rid, task.name, live.challenger.version, task.log_record(rec), label, conf,
+        for rid, rec, (text, score) in zip(row_ids(request_id, len(records)), records, preds.logged(), strict=True):
+            self.scorer.plog.record(rid, task.name, live.challenger.version, task.log_record(rec), text, score,
                                     latency_ms, experiment=live.experiment.id, variant=SHADOW)

@@ -40,15 +40,12 @@ class Scorer:
         """Predictions as response bodies; each row is logged under ``request_id`` (``-i`` per batch row),
         with the experiment arm that answered when an experiment runs."""
         preds = task.predict(loaded.model, records, top_k=top_k)
-        self.metrics.observe_predictions(task.name, loaded.version, preds.labels, preds.confidences,
-                                         variant if experiment else "")
+        task.output.observe(self.metrics, task.name, loaded.version, preds, variant if experiment else "")
         ids = row_ids(request_id, len(records))
         if self.plog is not None:
             latency_ms = (time.perf_counter() - started) * 1000.0
-            for rid, rec, label, conf in zip(ids, records, preds.labels, preds.confidences, strict=True):
-                self.plog.record(rid, task.name, loaded.version, task.log_record(rec), label, conf, latency_ms,
+            for rid, rec, (text, score) in zip(ids, records, preds.logged(), strict=True):
+                self.plog.record(rid, task.name, loaded.version, task.log_record(rec), text, score, latency_ms,
                                  experiment=experiment, variant=variant if experiment else None)
-        return [{"prediction": label, "confidence": conf,
-                 "top_k": [{"label": lab, "probability": p} for lab, p in top],
-                 "model": loaded.name, "version": loaded.version, "request_id": rid}
-                for rid, label, conf, top in zip(ids, preds.labels, preds.confidences, preds.top_k, strict=True)]
+        return [{**body, "model": loaded.name, "version": loaded.version, "request_id": rid}
+                for rid, body in zip(ids, preds.bodies(), strict=True)]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 
 from skuflow.settings import Settings
+from skuflow.tasks.base import Task
 
 
-def curl_example(host: str, port: int) -> str:
-    body = {"title": "Kovari wireless headphones - noise cancelling", "description": "Bluetooth, 30h battery.",
-            "brand": "Kovari", "seller_id": "S10042", "price": 129.0}
-    return (f"curl -s -X POST http://{host}:{port}/v1/category/predict "
-            f"-H 'content-type: application/json' -d '{json.dumps(body)}'")
+def curl_example(task: Task, host: str, port: int) -> str:
+    """A request a newcomer can paste: the task's own example record, or an image upload."""
+    url = f"http://{host}:{port}/v1/{task.name}/predict"
+    if task.input_kind == "image":
+        return f"curl -s -X POST {url} -F file=@photo.jpg"
+    return f"curl -s -X POST {url} -H 'content-type: application/json' -d '{json.dumps(task.example_records(1)[0])}'"
 
 
 def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:

@@ -6,9 +6,8 @@ from fastapi import Request
 from pydantic import BaseModel, Field, ValidationError
 
 from skuflow.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
-from skuflow.images.decode import image_bytes_from_base64
+from skuflow.images.decode import ImageRecord, image_bytes_from_base64
 from skuflow.serving.errors import invalid_input_from
-from skuflow.tasks.images import ImageRecord
 
 
 class ImageBatch(BaseModel):

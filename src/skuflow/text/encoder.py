@@ -164,8 +164,6 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         import torch
         import torch.nn.functional as F
 
-        started = time.perf_counter()
-        rng = seeded_start(self.seed, self.threads)
         labels = np.asarray(y).astype(str)
         self.classes_ = np.array(sorted(set(labels.tolist())))
         targets = torch.from_numpy(np.searchsorted(self.classes_, labels).astype(np.int64))
@@ -175,10 +173,29 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         z = (stars - stars[known].mean()) / (stars[known].std() or 1.0) if self.scored_ else stars
         score_z = torch.from_numpy(np.nan_to_num(z).astype(np.float32))
         score_known = torch.from_numpy(known)
+        n = len(self.classes_)
+
+        def loss_of(out: Any, idx: np.ndarray) -> Any:
+            loss = F.cross_entropy(out[:, :n], targets[idx])
+            if self.scored_ and bool(score_known[idx].any()):
+                k = score_known[idx]
+                loss = loss + self.score_weight * F.mse_loss(out[k, n], score_z[idx][k])
+            return loss
+
+        return self._train(X, n + int(self.scored_), loss_of)
+
+    def _train(self, X: Table, n_out: int, loss_of: Any) -> Any:
+        """Fine-tune the encoder and a linear head of ``n_out`` outputs, minimising ``loss_of(outputs,
+        row indices)`` over length-grouped batches."""
+        import torch
+
+        started = time.perf_counter()
+        rng = seeded_start(self.seed, self.threads)
+        self.n_out_ = n_out
         self.tokenizer_, self.encoder_ = load_encoder(**self._config())
         self.head_ = self._head()
         enc = _Encoded(self.tokenizer_, listing_texts(X), self.max_length)
-        n_batches = int(np.ceil(len(labels) / self.batch_size))
+        n_batches = int(np.ceil(len(enc.lengths) / self.batch_size))
         total = max(1, int(round(self.epochs * n_batches)))
         no_decay = [p for n, p in self.encoder_.named_parameters() if "bias" in n or "LayerNorm" in n]
         decay = [p for n, p in self.encoder_.named_parameters() if not ("bias" in n or "LayerNorm" in n)]
@@ -203,11 +220,7 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
                 with self._autocast():
                     hidden = self.encoder_(input_ids=ids, attention_mask=mask).last_hidden_state
                     out = self.head_(_mean_pool(hidden.float(), mask)).float()
-                n = len(self.classes_)
-                loss = F.cross_entropy(out[:, :n], targets[idx])
-                if self.scored_ and bool(score_known[idx].any()):
-                    k = score_known[idx]
-                    loss = loss + self.score_weight * F.mse_loss(out[k, n], score_z[idx][k])
+                loss = loss_of(out, idx)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.encoder_.parameters(), 1.0)
@@ -226,18 +239,29 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
-    def predict_proba(self, X: Table, batch_size: int = 64) -> np.ndarray:
+    def _outputs(self, X: Table, batch_size: int = 64) -> np.ndarray:
+        """The head's raw outputs for every row (inference: batches sorted by length)."""
         import torch
 
         enc = _Encoded(self.tokenizer_, listing_texts(X), self.max_length)
-        out = np.zeros((len(enc.lengths), len(self.classes_)))
+        out = np.zeros((len(enc.lengths), self._n_out()))
         with torch.inference_mode(), self._autocast():
             for idx in _length_batches(enc.lengths, batch_size, None):
                 ids, mask = enc.batch(idx)
                 hidden = self.encoder_(input_ids=ids, attention_mask=mask).last_hidden_state
-                logits = self.head_(_mean_pool(hidden.float(), mask)).float()[:, :len(self.classes_)]
-                out[idx] = torch.softmax(logits, 1).numpy()
+                out[idx] = self.head_(_mean_pool(hidden.float(), mask)).float().numpy()
         return out
+
+    def _n_out(self) -> int:
+        if "n_out_" in self.__dict__:
+            return self.n_out_
+        return len(self.classes_) + int(getattr(self, "scored_", False))  # pickles from before n_out_
+
+    def predict_proba(self, X: Table, batch_size: int = 64) -> np.ndarray:
+        import torch
+
+        logits = self._outputs(X, batch_size)[:, :len(self.classes_)]
+        return torch.softmax(torch.from_numpy(logits), 1).numpy()
 
     def _config(self) -> dict[str, Any]:
         # Measured on 2 cores, bfloat16, batches of 32 x ~80 tokens: the encoder's dropout (bernoulli
@@ -251,8 +275,7 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
         import torch
 
         return torch.nn.Sequential(torch.nn.Dropout(self.dropout),
-                                   torch.nn.Linear(self.encoder_.config.hidden_size,
-                                                   len(self.classes_) + int(getattr(self, "scored_", False))))
+                                   torch.nn.Linear(self.encoder_.config.hidden_size, self._n_out()))
 
     def predict(self, X: Table) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(1)]
@@ -284,3 +307,32 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
             self.head_.load_state_dict(saved["head"])
             self.encoder_.eval()
             self.head_.eval()
+
+
+class MiniLMRegressor(MiniLMClassifier):
+    """The same fine-tuning with one output regressing the standardised target (MSE); predictions are
+    mapped back to the target's scale and clipped to the range seen in training."""
+
+    _estimator_type = "regressor"
+
+    def fit(self, X: Table, y: Any) -> MiniLMRegressor:
+        import torch
+        import torch.nn.functional as F
+
+        target = np.asarray(y, dtype=float)
+        self.mean_, self.scale_ = float(target.mean()), float(target.std() or 1.0)
+        self.range_ = (float(target.min()), float(target.max()))
+        z = torch.from_numpy(((target - self.mean_) / self.scale_).astype(np.float32))
+        return self._train(X, 1, lambda out, idx: F.mse_loss(out[:, 0], z[idx]))
+
+    def predict(self, X: Table) -> np.ndarray:
+        return np.clip(self._outputs(X)[:, 0] * self.scale_ + self.mean_, *self.range_)
+
+    @property
+    def predict_proba(self) -> Any:  # type: ignore[override]
+        raise AttributeError("a regressor has no class probabilities")  # hasattr() says False
+
+    def score(self, X: Table, y: Any, sample_weight: Any = None) -> float:
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))

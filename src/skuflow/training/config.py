@@ -12,10 +12,16 @@ from skuflow.errors import ConfigError
 
 
 class DataConfig(BaseModel):
+    """How to read the rows. Other keys are the task's own options (``Task.data_options``, such as the
+    score threshold a derived label is cut at); training rejects keys its task does not declare."""
+
+    model_config = {"extra": "allow"}
+
     columns: dict[str, str] = Field(default_factory=dict, description="source column -> canonical field")
     dedupe: list[str] = Field(default_factory=list, description="drop rows repeating these fields")
-    label_threshold: float | None = Field(default=None, description="for tasks whose label comes from a score "
-                                          "(creative: rating >= threshold is good; default 3.5)")
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
 
 
 class SplitConfig(BaseModel):
@@ -30,7 +36,6 @@ class SplitConfig(BaseModel):
 class ModelConfig(BaseModel):
     kind: str | None = Field(default=None, description="model family; default: the task's own")
     params: dict[str, Any] = Field(default_factory=dict)
-    smote_k: int = 5
 
 
 class TuneConfig(BaseModel):

@@ -48,7 +48,7 @@ def fit_and_score(task_name: str, config: TrainConfig, frame: pd.DataFrame, fold
     train_rows, val_rows = frame.iloc[fold[0]], frame.iloc[fold[1]]
     started = time.perf_counter()
     model = task.build_model(config.model.model_dump(), config.features)
-    model.fit(train_rows, train_rows[task.label].astype(str).to_numpy())
+    model.fit(train_rows, task.target(train_rows))
     scores = task.score(model, val_rows)
     return {k: v for k, v in scores.items() if not k.startswith("f1.")} | {
         "fit_seconds": time.perf_counter() - started}

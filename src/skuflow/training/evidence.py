@@ -20,7 +20,8 @@ _CHUNK = 250  # resamples scored per block: bounds memory at 250 x rows weights
 
 @dataclass(frozen=True)
 class Gain:
-    """Challenger minus champion on the compared rows, with a bootstrap interval.
+    """Challenger minus champion on the compared rows (champion minus challenger for an error such as RMSE:
+    a positive gain is always an improvement), with a bootstrap interval.
 
     ``lower`` is the one-sided lower bound at ``confidence`` (the gain exceeds it with that probability);
     ``upper`` the matching upper bound, so ``[lower, upper]`` is the central 2*confidence-1 interval."""
@@ -116,17 +117,59 @@ def paired_bootstrap(metric: str, y_true: list[str] | np.ndarray, champion_proba
     truth = np.asarray([index[v] for v in y])
     a = _aligned(np.asarray(champion_proba, dtype=float), [str(c) for c in champion_classes], labels)
     b = _aligned(np.asarray(challenger_proba, dtype=float), [str(c) for c in challenger_classes], labels)
-    n = len(y)
-    ones = np.ones((1, n))
-    champ, chall = float(weighted_metric(metric, ones, truth, a)[0]), float(weighted_metric(metric, ones, truth, b)[0])
+    return _bootstrap(metric, lambda w: (weighted_metric(metric, w, truth, a), weighted_metric(metric, w, truth, b)),
+                      len(y), True, confidence, resamples, seed)
+
+
+def _rmse(w: np.ndarray, truth: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    return np.sqrt((w @ (pred - truth) ** 2) / w.sum(axis=1))
+
+
+def _mae(w: np.ndarray, truth: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    return (w @ np.abs(pred - truth)) / w.sum(axis=1)
+
+
+def _r2(w: np.ndarray, truth: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    total = w.sum(axis=1)
+    mean = (w @ truth) / total
+    ss_tot = w @ truth ** 2 - total * mean ** 2
+    ss_res = w @ (pred - truth) ** 2
+    return 1.0 - np.divide(ss_res, ss_tot, out=np.full_like(ss_res, np.nan), where=ss_tot > 0)
+
+
+_VALUE_SCORERS = {"rmse": (_rmse, False), "mae": (_mae, False), "r2": (_r2, True)}
+
+
+def paired_bootstrap_values(metric: str, y_true: np.ndarray, champion_pred: np.ndarray,
+                            challenger_pred: np.ndarray, confidence: float = 0.95, resamples: int = 1000,
+                            seed: int = 0) -> Gain:
+    """The same for numeric predictions (RMSE, MAE, R²). For an error, the gain is how much *lower* the
+    challenger's is: a positive gain is an improvement whichever way the metric points."""
+    if metric not in _VALUE_SCORERS:
+        raise ValueError(f"no bootstrap for metric '{metric}' (have {', '.join(_VALUE_SCORERS)})")
+    score, higher = _VALUE_SCORERS[metric]
+    truth = np.asarray(y_true, dtype=float)
+    a, b = np.asarray(champion_pred, dtype=float), np.asarray(challenger_pred, dtype=float)
+    return _bootstrap(metric, lambda w: (score(w, truth, a), score(w, truth, b)), len(truth), higher,
+                      confidence, resamples, seed)
+
+
+def _bootstrap(metric: str, both: Any, n: int, higher: bool, confidence: float, resamples: int,
+               seed: int) -> Gain:
+    """``both(weights)`` scores champion and challenger under each resample's weights (resamples x rows)."""
+    sign = 1.0 if higher else -1.0
+    champ_one, chall_one = both(np.ones((1, n)))
+    champ, chall = float(champ_one[0]), float(chall_one[0])
     rng = np.random.default_rng(seed)
     gains = []
     for start in range(0, resamples, _CHUNK):
-        w = rng.multinomial(n, np.full(n, 1.0 / n), size=min(_CHUNK, resamples - start))
-        gains.append(weighted_metric(metric, w, truth, b) - weighted_metric(metric, w, truth, a))
+        w = rng.multinomial(n, np.full(n, 1.0 / n), size=min(_CHUNK, resamples - start)).astype(float)
+        a, b = both(w)
+        gains.append(sign * (b - a))
     diffs = np.concatenate(gains)
     diffs = diffs[~np.isnan(diffs)]
     alpha = 1.0 - confidence
+    point = sign * (chall - champ)
     lower, upper = (np.quantile(diffs, [alpha, confidence]) if len(diffs) and 0 < confidence < 1
-                    else (chall - champ, chall - champ))
-    return Gain(metric, n, champ, chall, chall - champ, float(lower), float(upper), confidence, resamples)
+                    else (point, point))
+    return Gain(metric, n, champ, chall, point, float(lower), float(upper), confidence, resamples)

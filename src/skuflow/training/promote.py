@@ -23,7 +23,7 @@ from skuflow.errors import ChampionUnavailableError, ConfigError, ModelNotFoundE
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task
-from skuflow.training.evidence import Gain, paired_bootstrap
+from skuflow.training.evidence import Gain
 from skuflow.training.seen_rows import SEEN_ROWS_ARTIFACT, SeenRows
 
 # what a decision is called in summaries, the history and the dashboard
@@ -144,13 +144,14 @@ def promote_if_better(store: RegistryStore, task: Task, model_name: str, version
     else:
         legacy = f"; v{current.version} predates training-row records, so its trained rows could not be removed"
     rows = eval_frame[keep].reset_index(drop=True)
-    y_true = rows[task.label].astype(str).tolist()
     base = Decision(False, NO_DECISION, "", metric, version, None, current.version, None, rows_compared=len(rows))
     if len(rows) < settings.promotion_min_rows:
         base.reason = _too_few_rows(len(rows), settings.promotion_min_rows) + legacy
         return _apply(store, model_name, version, base)
     try:
-        champ_proba = task.predict_proba(champ_model, rows)
+        gain = task.output.gain(task, metric, champ_model, challenger, rows,
+                                confidence=settings.promotion_confidence, resamples=settings.promotion_resamples,
+                                seed=version)  # a rerun of the same gate gives the same interval
     except (OSError, MemoryError) as exc:
         raise ChampionUnavailableError(f"the champion {model_name} v{current.version} failed while scoring "
                                        f"({exc.__class__.__name__}: {exc})") from exc
@@ -159,10 +160,6 @@ def promote_if_better(store: RegistryStore, task: Task, model_name: str, version
                        f"({exc.__class__.__name__}: {exc}); if the inputs changed on purpose, promote by hand: "
                        f"skuflow models promote {model_name} {version} --reason '...'")
         return _apply(store, model_name, version, base)
-    gain = paired_bootstrap(metric, y_true, champ_proba, [str(c) for c in champ_model.classes_],
-                            task.predict_proba(challenger, rows), [str(c) for c in challenger.classes_],
-                            confidence=settings.promotion_confidence, resamples=settings.promotion_resamples,
-                            seed=version)  # a rerun of the same gate gives the same interval
     verdict, reason = decide(gain, settings.promotion_margin, settings.promotion_min_rows)
     decision = Decision(verdict == PROMOTED, verdict, reason + legacy, metric, version, gain.challenger,
                         current.version, gain.champion, rows_compared=gain.rows, gain=gain.gain,

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
@@ -21,7 +20,8 @@ from skuflow.errors import ChampionUnavailableError, ConfigError, DataError, Mis
 from skuflow.monitoring.profile import Profile, build_profile
 from skuflow.registry.store import PROFILE_ARTIFACT, RegistryStore
 from skuflow.settings import Settings
-from skuflow.tasks.base import Task, get_task, predictions_from_proba
+from skuflow.tasks.base import Task, get_task
+from skuflow.tasks.outputs import Predictions
 from skuflow.training.config import SplitConfig, TrainConfig
 from skuflow.training.cv import cross_validate, cv_summary
 from skuflow.training.promote import Decision, promote_if_better, seen_rows_of
@@ -110,6 +110,10 @@ def prepare_frame(task: Task, data: str | pd.DataFrame, config: TrainConfig) -> 
     """Read, map, validate and dedupe; returns the clean frame, its validation report and source name."""
     source = data if isinstance(data, str) else "dataframe"
     raw = task.read(data) if isinstance(data, str) else data
+    unknown = sorted(set(config.data.options()) - set(task.data_options))
+    if unknown:
+        raise ConfigError(f"data: unknown keys {unknown} for task '{task.name}' (it reads "
+                          f"{sorted(task.data_options) or 'no options'} besides columns and dedupe)")
     mapped = apply_mapping(raw, config.data.columns)
     clean, report = task.validate(mapped, where=str(source), config=config.data)
     if config.data.dedupe:
@@ -159,11 +163,12 @@ def _requirements(task: Task) -> list[str]:
     return reqs
 
 
-def reference_profile(task: Task, model: Any, frame: pd.DataFrame, proba: np.ndarray) -> Profile:
-    """What the model saw and said on held-out rows (``proba``: its probabilities there, from evaluation)."""
-    preds = predictions_from_proba(proba, model.classes_, top_k=1)
-    return build_profile(task.name, task.monitored_features(frame), list(task.monitor_numeric),
-                         list(task.monitor_categorical), preds.labels, preds.confidences)
+def reference_profile(task: Task, frame: pd.DataFrame, preds: Predictions) -> Profile:
+    """What the model saw and said on held-out rows (``preds``: its predictions there, from evaluation)."""
+    profile = build_profile(task.name, task.monitored_features(frame), list(task.monitor_numeric),
+                            list(task.monitor_categorical))
+    preds.add_to_profile(profile)
+    return profile
 
 
 def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, settings: Settings,
@@ -174,7 +179,7 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
     ``cv_folds`` >= 2 first cross-validates the same recipe on the training rows (never the test rows) and
     logs the fold mean and standard deviation of each metric beside the test figures."""
     step = on_step or (lambda _name: None)
-    model_name = config.model_name or task.name
+    model_name = config.model_name or settings.model_name(task.name)  # SKUFLOW_MODEL_NAMES, else the task
     digest, source, report = prepared.digest, prepared.source, prepared.report
     train_df, test_df = split_frame(prepared.frame, task.label, config.split, task.strata(prepared.frame))
     cv_metrics: dict[str, float] = dict(extra_metrics or {})
@@ -197,11 +202,11 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         step(f"fit {kind} on {len(train_df):,} rows")
         model = task.build_model(config.model.model_dump(), config.features)
         t_fit = time.perf_counter()
-        model.fit(train_df, train_df[task.label].astype(str).to_numpy())
+        model.fit(train_df, task.target(train_df))
         fit_seconds = time.perf_counter() - t_fit
 
         step(f"evaluate on {len(test_df):,} rows")
-        metrics, artifacts, proba = task.evaluate(model, test_df)
+        metrics, artifacts, held_out = task.evaluate(model, test_df)
         metrics["fit_seconds"] = fit_seconds
         metrics.update(cv_metrics)
         run.log_metrics(metrics)
@@ -209,7 +214,7 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
             run.log_metrics({f"epoch.{k}": v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
         run.log_artifacts(artifacts)
         # what the model saw and said on held-out rows: the reference drift is measured against
-        run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, model, test_df, proba).to_dict()})
+        run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, test_df, held_out).to_dict()})
         # what it trained on, so a later gate can compare it with a challenger on rows neither saw
         run.log_bytes(SEEN_ROWS_ARTIFACT, seen_rows_of(task, train_df, group_key_of(config)).to_bytes())
 

@@ -1,7 +1,7 @@
 """Search spaces: which settings of a training config a study may change, and over what range.
 
 A space maps a dotted path into the training config (``model.params.C``, ``features.word_ngrams``,
-``model.params.members.nblr.C``, ``model.smote_k``) to a distribution:
+``model.params.members.nblr.C``, ``model.params.smote_k``) to a distribution:
 
 - ``{low: 0.05, high: 20, log: true}``: a float (an int when both ends are ints), ``step`` optional;
 - ``{choices: [[1, 1], [1, 2], null]}``: one of these values (lists and null allowed).

@@ -80,14 +80,15 @@ def _optuna():
     return optuna
 
 
-def open_study(name: str, storage: str, seed: int, prune: bool = True):
+def open_study(name: str, storage: str, seed: int, prune: bool = True, maximize: bool = True):
     """The persisted study (created on first use): seeded multivariate TPE, trials in flight told to it as
     pessimistic 'liars' so parallel trials spread out; a median pruner on the running fold mean."""
     optuna = _optuna()
     sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True, n_startup_trials=8)
     pruner = (optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0) if prune
               else optuna.pruners.NopPruner())
-    return optuna.create_study(study_name=name, storage=storage, load_if_exists=True, direction="maximize",
+    return optuna.create_study(study_name=name, storage=storage, load_if_exists=True,
+                               direction="maximize" if maximize else "minimize",
                                sampler=sampler, pruner=pruner)
 
 
@@ -264,7 +265,7 @@ def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, s
     kind = config.model.kind or task.default_kind
     model_cfg = config.model.model_dump() | {"kind": kind}
     dims = build_space(task.search_space(model_cfg), config.tune.space, config.tune.replace)
-    cluster = BackgroundCluster(scheduler or settings.dask_scheduler, n_workers)  # boots while data loads
+    cluster = BackgroundCluster(scheduler or settings.dask_scheduler, n_workers, [type(task).__module__])
     try:
         step("ingest + validate")
         prepared = prepare(task, data, config)
@@ -272,7 +273,8 @@ def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, s
         fold_index = cv_folds(task, train_df, config, folds)
         storage = storage or default_storage(settings)
         name = name or study_name(task, config, prepared.digest, folds, dims)
-        study = open_study(name, storage, config.split.seed, prune)
+        study = open_study(name, storage, config.split.seed, prune,
+                           maximize=task.output.higher_is_better(task.primary_metric))
         lost = _fail_interrupted(study)
         if lost:
             log.warning("%d trials of an interrupted run were marked failed and will be run again", lost)

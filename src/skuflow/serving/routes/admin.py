@@ -1,0 +1,84 @@
+"""Admin: what changes state — retraining and online experiments. Every write needs ``X-API-Key`` and is
+audited (experiments in the registry's audit; retraining runs through the gate, which audits any move)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from skuflow.errors import NotFoundError
+from skuflow.experiments import judge, record
+from skuflow.serving.context import ServingContext
+from skuflow.serving.http import body_schema, caller, json_response, parse
+from skuflow.tasks.base import Task
+
+
+class ExperimentIn(BaseModel):
+    challenger: int = Field(ge=1, description="Registered version to try against the champion")
+    mode: str = Field("ab", pattern="^(shadow|ab)$")
+    traffic: float = Field(0.1, gt=0.0, le=1.0, description="Share of callers sent (ab) or mirrored (shadow)")
+    key: str | None = Field(None, max_length=64, description="Record field that identifies a caller")
+    metric: str = "accuracy"
+    max_requests: int | None = Field(None, ge=1)
+    guardrails: dict[str, float] = Field(default_factory=dict, description="error_rate, p99_ms")
+    alpha: float = Field(0.05, gt=0.0, lt=0.5)
+    min_rows: int = Field(100, ge=1, description="Feedback rows per arm before a decision")
+
+
+def task_admin_router(task: Task, ctx: ServingContext) -> APIRouter:
+    api = APIRouter(prefix=f"/v1/{task.name}", tags=[task.name])
+    name = task.name
+
+    async def retrain(request: Request) -> Response:
+        ctx.require_admin(request)
+        run, started = ctx.retrainer.start(name, "requested through the API")
+        return json_response({**run.to_dict(), "started": started}, status=202 if started else 409)
+
+    async def retrain_status() -> Response:
+        run = ctx.retrainer.runs.get(name)
+        if run is None:
+            raise NotFoundError(f"No retraining of {name} has run in this server")
+        return json_response(run.to_dict())
+
+    async def experiment_start(request: Request) -> Response:
+        ctx.require_admin(request)
+        body = parse(ExperimentIn, await request.body())
+        store = ctx.store()
+        exp = await run_in_threadpool(record.start, store, name, body.challenger, body.mode, body.traffic,
+                                      body.key, body.metric, body.max_requests, body.guardrails, body.alpha,
+                                      body.min_rows, caller(request))
+        await run_in_threadpool(ctx.router.refresh, store, name)  # this replica starts at once
+        return json_response(exp.to_dict(), status=201)
+
+    async def experiment_status() -> Response:
+        exp = await run_in_threadpool(record.load, ctx.store(), name)
+        if exp is None:
+            raise NotFoundError(f"No experiment has run on {name}")
+        plog = ctx.scorer.plog
+        if plog is None:
+            return json_response(exp.to_dict())
+        await run_in_threadpool(plog.flush)  # what this replica answered so far counts
+        status = await run_in_threadpool(judge.analyse, plog, exp)
+        ctx.metrics.experiment_p_value.labels(name, exp.id).set(status["test"]["p_value"])
+        return json_response(status)
+
+    async def experiment_stop(request: Request) -> Response:
+        ctx.require_admin(request)
+        store = ctx.store()
+        exp = await run_in_threadpool(record.end, store, name, "stopped",
+                                      f"stopped by {caller(request)} through the API")
+        await run_in_threadpool(ctx.router.refresh, store, name)
+        return json_response(exp.to_dict())
+
+    api.add_api_route("/experiment", experiment_start, methods=["POST"], status_code=201,
+                      summary="Start a shadow or A/B experiment of a version against the champion (admin)",
+                      openapi_extra=body_schema(ExperimentIn))
+    api.add_api_route("/experiment", experiment_status, methods=["GET"],
+                      summary="The experiment's arms, the sequential test and the guardrails")
+    api.add_api_route("/experiment", experiment_stop, methods=["DELETE"],
+                      summary="Stop the running experiment; the champion keeps serving (admin)")
+    api.add_api_route("/retrain", retrain, methods=["POST"], summary="Start retraining (admin: X-API-Key)")
+    api.add_api_route("/retrain", retrain_status, methods=["GET"])
+    return api

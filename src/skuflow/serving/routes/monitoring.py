@@ -1,0 +1,90 @@
+"""Monitoring: the probes and Prometheus, every model's info, and per task the feedback that brings true
+labels and the drift of the latest predictions against the champion's reference profile."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from skuflow import __version__
+from skuflow.errors import NotFoundError, NotReadyError
+from skuflow.flows.retrain import window_drift
+from skuflow.monitoring.metrics import CONTENT_TYPE_LATEST
+from skuflow.serving.context import ServingContext
+from skuflow.serving.http import body_schema, json_response, parse
+from skuflow.tasks.base import Task
+
+
+class FeedbackIn(BaseModel):
+    request_id: str = Field(min_length=1, max_length=64)
+    label: str = Field(min_length=1, max_length=256, description="the true answer (a class, or a number)")
+
+
+def probes_router(ctx: ServingContext, known: list[str]) -> APIRouter:
+    api = APIRouter()
+
+    @api.get("/health", tags=["probes"])
+    @api.get("/livez", include_in_schema=False)
+    async def health() -> Response:
+        return json_response({"status": "ok"})
+
+    @api.get("/ready", tags=["probes"])
+    @api.get("/readyz", include_in_schema=False)
+    async def ready() -> Response:
+        holder = ctx.holder
+        loaded = {t: m.version for t, m in holder.loaded().items()}
+        if holder.ready:
+            return json_response({"status": "ready", "models": loaded})
+        return json_response({"error_code": "not_ready", "status": "loading" if not holder.load_error
+                              else "failed", "message": holder.load_error or "loading champions",
+                              "models": loaded}, status=503)
+
+    @api.get("/info", tags=["models"])
+    async def info() -> Response:
+        return json_response({"skuflow": __version__, "tasks": known,
+                              "models": {t: m.info() for t, m in ctx.holder.loaded().items()}})
+
+    @api.get("/metrics", tags=["probes"])
+    async def prometheus() -> Response:
+        for t, m in ctx.holder.loaded().items():
+            ctx.metrics.model_version.labels(t).set(m.version)
+        if ctx.scorer.plog is not None:
+            ctx.metrics.log_dropped.set(ctx.scorer.plog.dropped)
+        return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return api
+
+
+def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
+    api = APIRouter(prefix=f"/v1/{task.name}", tags=[task.name])
+    name = task.name
+
+    async def feedback(request: Request) -> Response:
+        body = parse(FeedbackIn, await request.body())
+        plog = ctx.log()
+        recorded = await run_in_threadpool(plog.add_feedback, name, body.request_id, body.label)
+        if not recorded:  # the prediction may still sit in the writer's queue: a client that answers at once
+            await run_in_threadpool(plog.flush)
+            recorded = await run_in_threadpool(plog.add_feedback, name, body.request_id, body.label)
+        if not recorded:
+            raise NotFoundError(f"No {name} prediction with request id '{body.request_id}'")
+        return json_response({"task": name, "request_id": body.request_id, "recorded": True})
+
+    async def drift(window: int = Query(ctx.settings.drift_window, ge=10, le=1_000_000)) -> Response:
+        loaded = ctx.holder.get(name)
+        if ctx.scorer.plog is None or loaded.profile is None:
+            raise NotReadyError(f"Drift for {name} v{loaded.version} needs the prediction log and a reference "
+                                "profile")
+        plog = ctx.scorer.plog
+        report = await run_in_threadpool(window_drift, task, plog, loaded.profile, loaded.version, window)
+        ctx.metrics.observe_drift(report)
+        live = await run_in_threadpool(plog.live_score, name, task.output, window)
+        return json_response({**report.to_dict(), "live": live}, version=loaded.version)
+
+    api.add_api_route("/feedback", feedback, methods=["POST"], openapi_extra=body_schema(FeedbackIn),
+                      summary="Record the true answer of a logged prediction")
+    api.add_api_route("/drift", drift, methods=["GET"],
+                      summary="Drift of the latest predictions against the champion's reference profile")
+    return api

@@ -1,0 +1,167 @@
+"""Predictions: one router per task (records or images, one or a batch; generated content for tasks that
+write it; the served model's info), and MLflow's ``/invocations`` protocol for the default task."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import Field, TypeAdapter, ValidationError, create_model
+
+from skuflow.errors import InvalidInputError, PayloadTooLargeError
+from skuflow.images.decode import ImageRecord
+from skuflow.serving.context import ServingContext
+from skuflow.serving.errors import invalid_input_from
+from skuflow.serving.experiments import Answer
+from skuflow.serving.http import body_schema, image_body_schema, json_response, parse, request_id
+from skuflow.serving.invocations import parse_invocation
+from skuflow.serving.uploads import ImageBatch, read_images
+from skuflow.tasks.base import Task, get_task
+
+TopK = Query(3, ge=1, le=50, description="classes to list (classification)")
+
+
+def task_router(task: Task, ctx: ServingContext) -> APIRouter:
+    """``/v1/{task}/predict``, ``/predict/batch``, ``/info`` and, for tasks that write content, ``/generate``."""
+    api = APIRouter(prefix=f"/v1/{task.name}", tags=[task.name])
+    name, settings = task.name, ctx.settings
+    Record = task.record_model
+    Batch = create_model(f"{Record.__name__}Batch", records=(list[Record], ...))  # type: ignore[valid-type]
+
+    def answer(request: Request, rows: list[dict[str, Any]], top_k: int, rid: str, started: float) -> Answer:
+        return ctx.router.answer(task, ctx.holder.get(name), rows, top_k, rid, started,
+                                 request.headers.get("x-experiment-key"))
+
+    def respond(ans: Answer, body: Any, rid: str) -> Response:
+        return json_response(body, version=ans.model.version, request_id=rid, headers=ans.headers())
+
+    def batch_body(ans: Answer) -> dict[str, Any]:
+        return {"predictions": ans.bodies, "model": ans.model.name, "version": ans.model.version}
+
+    async def predict(request: Request, top_k: int = TopK) -> Response:
+        started = time.perf_counter()
+        record = parse(Record, await request.body())
+        rid = request_id(request)
+        # one row costs well under a millisecond: answering on the event loop beats a thread hop
+        ans = answer(request, [record.model_dump()], top_k, rid, started)
+        return respond(ans, ans.bodies[0], rid)
+
+    async def predict_batch(request: Request, top_k: int = TopK) -> Response:
+        started = time.perf_counter()
+        records = parse(Batch, await request.body()).records
+        if len(records) > settings.max_batch_rows:
+            raise PayloadTooLargeError(f"Batch of {len(records)} rows exceeds the cap of {settings.max_batch_rows}",
+                                       rows=len(records), cap=settings.max_batch_rows)
+        rid = request_id(request)
+        ans = await run_in_threadpool(answer, request, [r.model_dump() for r in records], top_k, rid, started)
+        return respond(ans, batch_body(ans), rid)
+
+    async def predict_image(request: Request, top_k: int = TopK) -> Response:
+        started = time.perf_counter()
+        images = await read_images(request, False, 1, settings.max_image_bytes)
+        rid = request_id(request)
+        # decoding and a network forward pass take milliseconds: off the event loop
+        ans = await run_in_threadpool(answer, request, [{"image": images[0]}], top_k, rid, started)
+        return respond(ans, ans.bodies[0], rid)
+
+    async def predict_image_batch(request: Request, top_k: int = TopK) -> Response:
+        started = time.perf_counter()
+        images = await read_images(request, True, settings.max_batch_images, settings.max_image_bytes)
+        rid = request_id(request)
+        ans = await run_in_threadpool(answer, request, [{"image": b} for b in images], top_k, rid, started)
+        return respond(ans, batch_body(ans), rid)
+
+    async def info() -> Response:
+        loaded = ctx.holder.get(name)
+        return json_response(loaded.info(), version=loaded.version)
+
+    answer_model = task.output.answer_model
+    if task.input_kind == "image":
+        api.add_api_route("/predict", predict_image, methods=["POST"], response_model=answer_model,
+                          summary=f"Predict one {name} image (multipart 'file' or JSON base64)",
+                          openapi_extra=image_body_schema("file", ImageRecord))
+        api.add_api_route("/predict/batch", predict_image_batch, methods=["POST"],
+                          summary=f"Predict up to {settings.max_batch_images} {name} images",
+                          openapi_extra=image_body_schema("files", ImageBatch))
+    else:
+        api.add_api_route("/predict", predict, methods=["POST"], response_model=answer_model,
+                          summary=f"Predict one {name} record", openapi_extra=body_schema(Record))
+        api.add_api_route("/predict/batch", predict_batch, methods=["POST"],
+                          summary=f"Predict up to {settings.max_batch_rows} {name} records",
+                          openapi_extra=body_schema(Batch))
+    api.add_api_route("/info", info, methods=["GET"])
+    if task.can_generate:
+        _add_generate(api, task, ctx)
+    return api
+
+
+def _add_generate(api: APIRouter, task: Task, ctx: ServingContext) -> None:
+    """Content the task writes for a record (marketing copy), scored by the task's champion."""
+    Record = task.record_model
+    options = {"variants": (int, Field(4, ge=1, le=10, description="drafts to write and score")),
+               "seed": (int, Field(0, ge=0, description="same product + seed -> same copy"))}
+    One = create_model(f"{Record.__name__}Generate", __base__=Record, **options)  # type: ignore[call-overload]
+    Many = create_model(f"{Record.__name__}GenerateBatch", products=(list[Record], ...), **options)  # type: ignore[call-overload]
+
+    def written(loaded: Any, product: dict[str, Any], variants: int, seed: int) -> dict[str, Any]:
+        copies = task.generate(loaded.model, product, variants=variants, seed=seed)
+        return {"product": product, **copies[0], "variants": copies}
+
+    async def generate(request: Request) -> Response:
+        body = parse(One, await request.body())
+        loaded = ctx.holder.get(task.name)
+        out = await run_in_threadpool(written, loaded, body.model_dump(exclude={"variants", "seed"}), body.variants,
+                                      body.seed)
+        return json_response({**out, "model": loaded.name, "version": loaded.version}, version=loaded.version)
+
+    async def generate_batch(request: Request) -> Response:
+        body = parse(Many, await request.body())
+        cap = ctx.settings.max_batch_rows
+        if len(body.products) > cap:
+            raise PayloadTooLargeError(f"{len(body.products)} products exceed the cap of {cap}")
+        loaded = ctx.holder.get(task.name)
+
+        def run() -> list[dict[str, Any]]:
+            return [written(loaded, p.model_dump(), body.variants, body.seed) for p in body.products]
+
+        results = await run_in_threadpool(run)
+        return json_response({"results": results, "model": loaded.name, "version": loaded.version},
+                             version=loaded.version)
+
+    api.add_api_route("/generate", generate, methods=["POST"], openapi_extra=body_schema(One),
+                      summary="Generated content for one record, best of several variants")
+    api.add_api_route("/generate/batch", generate_batch, methods=["POST"], openapi_extra=body_schema(Many),
+                      summary="Generated content for several records")
+
+
+def invocations_router(ctx: ServingContext, known: list[str]) -> APIRouter:
+    """MLflow's scoring-server protocol, answered by the champion of ``SKUFLOW_INVOCATIONS_TASK``."""
+    api = APIRouter(tags=["mlflow"])
+    settings = ctx.settings
+    # built once, not per request; an unknown invocations task answers 404 when it is called
+    records_of: Any = (TypeAdapter(list[get_task(settings.invocations_task).record_model])  # type: ignore[misc]
+                       if settings.invocations_task in known else None)
+
+    @api.post("/invocations")
+    async def invocations(request: Request) -> Response:
+        started = time.perf_counter()
+        task = get_task(settings.invocations_task)  # unknown task -> 404, per request
+        records = parse_invocation(await request.body(), request.headers.get("content-type", ""))
+        if len(records) > settings.max_batch_rows:
+            raise PayloadTooLargeError(f"{len(records)} rows exceed the cap of {settings.max_batch_rows}")
+        if not records:
+            raise InvalidInputError("body: no rows")
+        try:
+            rows = [r.model_dump() for r in records_of.validate_python(records)]
+        except ValidationError as exc:
+            raise invalid_input_from(exc) from exc
+        loaded = ctx.holder.get(task.name)
+        rid = request_id(request)
+        bodies = await run_in_threadpool(ctx.scorer.score, task, loaded, rows, 1, rid, started)
+        return json_response({"predictions": [b["prediction"] for b in bodies]}, version=loaded.version,
+                             request_id=rid)
+
+    return api
