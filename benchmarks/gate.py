@@ -198,7 +198,8 @@ def main() -> None:
                     cols + extra, [[_fmt(x.get(c)) for c in cols + extra] for x in r["rows"]])
         print(f"alias moves after day 1: {r['alias_moves_after_day_1']}; gaps to a model's own held-out figure: "
               f"{r['gaps_within_0.003']} of {r['gaps']} within 0.003, {r['gaps_within_2_chance_sd']} within two "
-              f"chance sds (mean sd {_fmt(r['mean_chance_sd_of_a_gap'])}), largest {_fmt(r['max_gap_to_own_held_out'])}, "
+              f"chance sds (mean sd {_fmt(r['mean_chance_sd_of_a_gap'])}), "
+              f"largest {_fmt(r['max_gap_to_own_held_out'])}, "
               f"mean {_fmt(r['mean_gap_to_own_held_out'])}; champion's mean signed gap "
               f"{_fmt(r['champion_mean_signed_gap'])} ± {_fmt(r['champion_mean_signed_gap_se'])} (the old gate: "
               f"+0.006 to +0.009), challenger's {_fmt(r['challenger_mean_signed_gap'])} ± "

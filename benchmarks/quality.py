@@ -4,9 +4,11 @@ Category task: PriceRunner, titles deduplicated, split 80/20 grouped by Cluster 
 Creative task: Women's Clothing Reviews, rows without text dropped, stratified 80/20 on good = 1 (seed
 42), good = rating >= 3.5; the configured blend and each of its members (NB-LR, rating ridge, fine-tuned
 MiniLM), then TF-IDF + LR and frozen MiniLM + LR alone on the same split.
+Rating task: the same reviews and split, stars 1-5 as a number: the configured blend (TF-IDF ridge + MiniLM
+fine-tuned to regress), the ridge alone, and predicting the mean.
 Prints tables of the metrics and training times, and a JSON line with the figures.
 
-    .venv/bin/python benchmarks/quality.py [--task category|creative] [--skip-slow]
+    .venv/bin/python benchmarks/quality.py [--task category|creative|rating] [--skip-slow]
 """
 
 from __future__ import annotations
@@ -124,11 +126,45 @@ def creative() -> list[dict]:
     return rows
 
 
+def rating() -> list[dict]:
+    """`skuflow train rating` with configs/womens-reviews-rating.yaml (the blend logs each member's test RMSE),
+    then the TF-IDF ridge alone (the task's default family) and predicting the training mean, on the same
+    split as the creative task."""
+    import numpy as np
+
+    from skuflow.settings import Settings
+    from skuflow.tasks.base import get_task
+    from skuflow.training.config import load_config
+    from skuflow.training.train import prepare_frame, split_frame, train
+
+    cfg = load_config(ROOT / "configs" / "womens-reviews-rating.yaml")
+    rows = []
+    ridge = cfg.model_validate({**cfg.model_dump(), "model": {"kind": "ridge", "params": {"alpha": 3.0}}})
+    for label, config in (("skuflow blend (configs/womens-reviews-rating.yaml)", cfg),
+                          ("ridge alone (TF-IDF word + char, 5-fold conformal interval)", ridge)):
+        with tempfile.TemporaryDirectory() as home:
+            t = time.perf_counter()
+            result = train("rating", str(REVIEWS), config, Settings(home=Path(home)))
+            total = time.perf_counter() - t
+        m = result.metrics
+        rows.append({"model": label, "rmse": m["rmse"], "mae": m["mae"], "r2": m["r2"],
+                     "coverage_90": m.get("interval_coverage"), "width": m.get("interval_width"),
+                     "command_s": total, "test_rows": result.rows["test"],
+                     **{k: v for k, v in m.items() if k.startswith("member_rmse.")}})
+    task = get_task("rating")
+    frame, _, _ = prepare_frame(task, str(REVIEWS), cfg)
+    tr, te = split_frame(frame, task.label, cfg.split, task.strata(frame))
+    err = te[task.label].to_numpy(float) - tr[task.label].mean()
+    rows.append({"model": "predict the training mean", "rmse": float(np.sqrt(np.mean(err ** 2))),
+                 "mae": float(np.mean(np.abs(err))), "command_s": 0.0, "test_rows": len(te)})
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--skip-slow", action="store_true", help="leave out RandomForest + SMOTE")
-    parser.add_argument("--task", choices=["category", "creative"], help="one task only")
+    parser.add_argument("--task", choices=["category", "creative", "rating"], help="one task only")
     args = parser.parse_args()
     out = {}
     if args.task in (None, "category"):
@@ -144,6 +180,14 @@ def main() -> None:
         print_table("creative on Women's Clothing Reviews (stratified 80/20 on good = rating >= 3.5)",
                     ["model", "ROC-AUC", "train s"], [[r["model"], r["roc_auc"], f"{r['train_s']:.0f}"] for r in rows])
         out["creative_reviews"] = rows
+    if args.task in (None, "rating"):
+        rows = rating()
+        print_table("rating on Women's Clothing Reviews (stars 1-5; the creative task's split)",
+                    ["model", "RMSE", "MAE", "90% coverage", "command s"],
+                    [[r["model"], f"{r['rmse']:.4f}", f"{r['mae']:.4f}",
+                      "-" if r.get("coverage_90") is None else f"{r['coverage_90']:.3f}", f"{r['command_s']:.0f}"]
+                     for r in rows])
+        out["rating_reviews"] = rows
     print(json.dumps(out, default=float))
 
 
