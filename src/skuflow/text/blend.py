@@ -54,6 +54,40 @@ def _reseeded(est: Any, offset: int) -> Any:
     return model
 
 
+def cross_fit(members: list[tuple[str, Any]], X: Table, y: np.ndarray, folds: list[np.ndarray],
+              refit: tuple[str, ...], held_out: Any) -> tuple[np.ndarray, dict[str, list[Any]], dict[str, float]]:
+    """Every member fitted on the rows outside each fold, ``held_out(model, rows)`` of the fold kept as its
+    column of the out-of-fold matrix; the fold copies of members not in ``refit`` are kept. Returns the
+    matrix, the copies and each member's fit seconds."""
+    everyone = np.arange(len(y))
+    oof = np.zeros((len(y), len(members)))
+    copies: dict[str, list[Any]] = {name: [] for name, _ in members}
+    seconds: dict[str, float] = {name: 0.0 for name, _ in members}
+    for r, fold in enumerate(folds):
+        fit_idx = np.setdiff1d(everyone, fold, assume_unique=True)
+        for j, (name, est) in enumerate(members):
+            t0 = time.perf_counter()
+            model = _reseeded(est, r).fit(_rows(X, fit_idx), y[fit_idx])
+            oof[fold, j] = held_out(model, _rows(X, fold))
+            if name not in refit:
+                copies[name].append(model)
+            seconds[name] += time.perf_counter() - t0
+            log.info("blend member %s, fold %d/%d, fitted in %.0fs", name, r + 1, len(folds),
+                     time.perf_counter() - t0)
+    return oof, copies, seconds
+
+
+def refit_members(members: list[tuple[str, Any]], X: Table, y: np.ndarray, refit: tuple[str, ...],
+                  copies: dict[str, list[Any]], seconds: dict[str, float]) -> list[tuple[str, list[Any]]]:
+    """The cheap members refit on every row; each member with the models it predicts with."""
+    for name, est in members:
+        if name in refit:
+            t0 = time.perf_counter()
+            copies[name] = [clone(est).fit(X, y)]
+            seconds[name] += time.perf_counter() - t0
+    return [(name, copies[name]) for name, _ in members]
+
+
 class BlendClassifier(ClassifierMixin, BaseEstimator):
     """``members``: ``[(name, estimator), ...]``; ``refit``: names refit on all rows once the weights are
     known; ``holdout``: each fold's share of the rows; ``rounds``: how many folds get their own fit."""
@@ -72,32 +106,14 @@ class BlendClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) != 2:
             raise ValueError("the blend combines binary classifiers")
         folds = stratified_folds(y, self.holdout, int(self.rounds), self.seed)
-        everyone = np.arange(len(y))
         held = np.concatenate(folds)
-        oof = np.zeros((len(y), len(self.members)))
-        copies: dict[str, list[Any]] = {name: [] for name, _ in self.members}
-        self.member_seconds_: dict[str, float] = {name: 0.0 for name, _ in self.members}
-        for r, fold in enumerate(folds):
-            fit_idx = np.setdiff1d(everyone, fold, assume_unique=True)
-            for j, (name, est) in enumerate(self.members):
-                t0 = time.perf_counter()
-                model = _reseeded(est, r).fit(_rows(X, fit_idx), y[fit_idx])
-                oof[fold, j] = _logit(self._positive(model, _rows(X, fold)))
-                if name not in self.refit:
-                    copies[name].append(model)
-                self.member_seconds_[name] += time.perf_counter() - t0
-                log.info("blend member %s, fold %d/%d, fitted in %.0fs", name, r + 1, len(folds),
-                         time.perf_counter() - t0)
+        oof, copies, self.member_seconds_ = cross_fit(self.members, X, y, folds, self.refit,
+                                                      lambda model, rows: _logit(self._positive(model, rows)))
         self.stacker_ = LogisticRegression(C=1.0).fit(oof[held], y[held] == self.classes_[1])
         self.weights_ = dict(zip([n for n, _ in self.members], self.stacker_.coef_.ravel().tolist(), strict=True))
         log.info("blend weights %s on %d held-out rows", {k: round(v, 3) for k, v in self.weights_.items()},
                  len(held))
-        for name, est in self.members:
-            if name in self.refit:
-                t0 = time.perf_counter()
-                copies[name] = [clone(est).fit(X, y)]
-                self.member_seconds_[name] += time.perf_counter() - t0
-        self.fitted_: list[tuple[str, list[Any]]] = [(name, copies[name]) for name, _ in self.members]
+        self.fitted_ = refit_members(self.members, X, y, self.refit, copies, self.member_seconds_)
         return self
 
     def _positive(self, model: Any, X: Table) -> np.ndarray:
@@ -147,22 +163,9 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         y = np.asarray(y, dtype=float)
         # folds keep each target value's share (stars 1-5): round the target to stratify on it
         folds = stratified_folds(np.round(y).astype(int), self.holdout, int(self.rounds), self.seed)
-        everyone = np.arange(len(y))
         held = np.concatenate(folds)
-        oof = np.zeros((len(y), len(self.members)))
-        copies: dict[str, list[Any]] = {name: [] for name, _ in self.members}
-        self.member_seconds_: dict[str, float] = {name: 0.0 for name, _ in self.members}
-        for r, fold in enumerate(folds):
-            fit_idx = np.setdiff1d(everyone, fold, assume_unique=True)
-            for j, (name, est) in enumerate(self.members):
-                t0 = time.perf_counter()
-                model = _reseeded(est, r).fit(_rows(X, fit_idx), y[fit_idx])
-                oof[fold, j] = model.predict(_rows(X, fold))
-                if name not in self.refit:
-                    copies[name].append(model)
-                self.member_seconds_[name] += time.perf_counter() - t0
-                log.info("blend member %s, fold %d/%d, fitted in %.0fs", name, r + 1, len(folds),
-                         time.perf_counter() - t0)
+        oof, copies, self.member_seconds_ = cross_fit(self.members, X, y, folds, self.refit,
+                                                      lambda model, rows: model.predict(rows))
         self.range_ = (float(y.min()), float(y.max()))
         self.stacker_ = LinearRegression().fit(oof[held], y[held])
         self.weights_ = dict(zip([n for n, _ in self.members], self.stacker_.coef_.ravel().tolist(), strict=True))
@@ -174,12 +177,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
                                  for j, (name, _) in enumerate(self.members)}
         log.info("blend weights %s on %d held-out rows", {k: round(v, 3) for k, v in self.weights_.items()},
                  len(held))
-        for name, est in self.members:
-            if name in self.refit:
-                t0 = time.perf_counter()
-                copies[name] = [clone(est).fit(X, y)]
-                self.member_seconds_[name] += time.perf_counter() - t0
-        self.fitted_: list[tuple[str, list[Any]]] = [(name, copies[name]) for name, _ in self.members]
+        self.fitted_ = refit_members(self.members, X, y, self.refit, copies, self.member_seconds_)
         return self
 
     def member_predictions(self, X: Table) -> dict[str, np.ndarray]:
