@@ -55,3 +55,17 @@ def test_rating_learns_stars_with_intervals_that_cover(reviews, tmp_path):
         assert h["interval"][0] <= h["prediction"] <= h["interval"][1]
         empty = client.post("/v1/rating/predict", json={"title": ""})
         assert empty.status_code == 422 and "title or description" in empty.json()["message"]
+
+
+def test_rating_blend_stacks_members_and_reports_each(reviews, tmp_path):
+    """The blend path without the encoder (two ridges): members scored once, stacked, the interval learnt
+    on the held-out fold."""
+    cfg = TrainConfig.model_validate({
+        "data": {"columns": COLUMNS}, "split": {"strategy": "random", "test_size": 0.25, "seed": 42},
+        "model": {"kind": "blend", "params": {"holdout": 0.2, "rounds": 2, "members": {
+            "ridge": {"alpha": 3.0}, "smooth": {"kind": "ridge", "alpha": 30.0}}}}})
+    result = train("rating", reviews.iloc[:1500], cfg, make_settings(tmp_path / "home"))
+    m = result.metrics
+    assert {"member_rmse.ridge", "member_rmse.smooth"} <= set(m)
+    assert m["rmse"] <= max(m["member_rmse.ridge"], m["member_rmse.smooth"]) + 0.01
+    assert 0.8 <= m["interval_coverage"] <= 0.97

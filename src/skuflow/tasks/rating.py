@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from skuflow.data.schema import ValidationReport, require_columns
 from skuflow.errors import ConfigError
 from skuflow.features.tabular import Table, column, text_or_empty
-from skuflow.tasks.outputs import RegressionOutput
+from skuflow.tasks.outputs import NumericPredictions, RegressionOutput
 from skuflow.tasks.regression import ConformalRegressor, RegressionTask
 from skuflow.text.listing import listing_texts
 
@@ -136,11 +136,15 @@ class RatingTask(RegressionTask):
                 for k, v in spaces.get((spec or {}).get("kind", name), {}).items()}
 
     def evaluate(self, model: Any, frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], Any]:
-        metrics, artifacts, preds = super().evaluate(model, frame)
-        if hasattr(model, "member_predictions"):  # each blend member on its own
-            truth = self.target(frame)
-            for name, values in model.member_predictions(frame).items():
-                metrics[f"member_rmse.{name}"] = float(np.sqrt(np.mean((np.clip(values, 1, 5) - truth) ** 2)))
+        if not hasattr(model, "member_predictions"):
+            return super().evaluate(model, frame)
+        members = model.member_predictions(frame)  # each encoder copy runs over the rows once
+        values, lower, upper = model.interval_from_members(members)
+        preds = NumericPredictions(values.tolist(), lower.tolist(), upper.tolist())
+        metrics, artifacts = self.evaluate_predictions(frame, preds)
+        truth = self.target(frame)
+        for name, member in members.items():  # each blend member on its own
+            metrics[f"member_rmse.{name}"] = float(np.sqrt(np.mean((np.clip(member, 1, 5) - truth) ** 2)))
         return metrics, artifacts, preds
 
     def monitored_features(self, X: Table) -> pd.DataFrame:

@@ -126,10 +126,16 @@ class RegressionTask(Task):
     def evaluate(self, model: Any,
                  frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], NumericPredictions]:
         preds = self.predict(model, frame)
+        metrics, artifacts = self.evaluate_predictions(frame, preds)
+        return metrics, artifacts, preds
+
+    def evaluate_predictions(self, frame: pd.DataFrame,
+                             preds: NumericPredictions) -> tuple[dict[str, float], dict[str, Any]]:
+        """Metrics and plots from predictions already made (subclasses predict once)."""
         truth = self.target(frame)
         metrics = regression_metrics(truth, preds.numbers)
         if preds.lower is not None and preds.upper is not None:
             lower, upper = np.asarray(preds.lower), np.asarray(preds.upper)
             metrics["interval_coverage"] = float(np.mean((truth >= lower) & (truth <= upper)))
             metrics["interval_width"] = float(np.mean(upper - lower))
-        return metrics, residual_figures(truth, np.asarray(preds.numbers), self.name), preds
+        return metrics, residual_figures(truth, np.asarray(preds.numbers), self.name)

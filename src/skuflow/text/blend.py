@@ -191,7 +191,11 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X: Table) -> np.ndarray:
         return self.predict_from_members(self.member_predictions(X))
 
-    def predict_interval(self, X: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        values = self.predict(X)
+    def interval_from_members(self, members: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Predictions and interval ends from ``member_predictions`` (evaluation predicts with members once)."""
+        values = self.predict_from_members(members)
         return (values, np.clip(values - self.half_width_, *self.range_),
                 np.clip(values + self.half_width_, *self.range_))
+
+    def predict_interval(self, X: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.interval_from_members(self.member_predictions(X))
