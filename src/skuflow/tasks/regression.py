@@ -62,7 +62,7 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         return values, lower, upper
 
 
-def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     return {"rmse": float(np.sqrt(mean_squared_error(y_true, y_pred))),
             "mae": float(mean_absolute_error(y_true, y_pred)),

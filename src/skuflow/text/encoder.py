@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 
 from skuflow.estimators.torch_cpu import cpu_autocast, seeded_start
 from skuflow.features.tabular import Table, numeric_column
@@ -309,11 +309,9 @@ class MiniLMClassifier(ClassifierMixin, BaseEstimator):
             self.head_.eval()
 
 
-class MiniLMRegressor(MiniLMClassifier):
+class MiniLMRegressor(RegressorMixin, MiniLMClassifier):
     """The same fine-tuning with one output regressing the standardised target (MSE); predictions are
     mapped back to the target's scale and clipped to the range seen in training."""
-
-    _estimator_type = "regressor"
 
     def fit(self, X: Table, y: Any) -> MiniLMRegressor:
         import torch
@@ -331,8 +329,3 @@ class MiniLMRegressor(MiniLMClassifier):
     @property
     def predict_proba(self) -> Any:  # type: ignore[override]
         raise AttributeError("a regressor has no class probabilities")  # hasattr() says False
-
-    def score(self, X: Table, y: Any, sample_weight: Any = None) -> float:
-        from sklearn.metrics import r2_score
-
-        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))

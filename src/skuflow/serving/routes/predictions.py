@@ -104,7 +104,8 @@ def _add_generate(api: APIRouter, task: Task, ctx: ServingContext) -> None:
     options = {"variants": (int, Field(4, ge=1, le=10, description="drafts to write and score")),
                "seed": (int, Field(0, ge=0, description="same product + seed -> same copy"))}
     One = create_model(f"{Record.__name__}Generate", __base__=Record, **options)  # type: ignore[call-overload]
-    Many = create_model(f"{Record.__name__}GenerateBatch", products=(list[Record], ...), **options)  # type: ignore[call-overload]
+    Many = create_model(f"{Record.__name__}GenerateBatch", products=(list[Record], ...),  # type: ignore[valid-type]
+                        **options)  # type: ignore[call-overload]
 
     def written(loaded: Any, product: dict[str, Any], variants: int, seed: int) -> dict[str, Any]:
         copies = task.generate(loaded.model, product, variants=variants, seed=seed)
@@ -142,7 +143,7 @@ def invocations_router(ctx: ServingContext, known: list[str]) -> APIRouter:
     api = APIRouter(tags=["mlflow"])
     settings = ctx.settings
     # built once, not per request; an unknown invocations task answers 404 when it is called
-    records_of: Any = (TypeAdapter(list[get_task(settings.invocations_task).record_model])  # type: ignore[misc]
+    records_of: Any = (TypeAdapter(list[get_task(settings.invocations_task).record_model])  # type: ignore[arg-type,misc]
                        if settings.invocations_task in known else None)
 
     @api.post("/invocations")
