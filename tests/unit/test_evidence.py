@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-from skuflow.training.evidence import paired_bootstrap, weighted_metric
+from skuflow.evidence import paired_bootstrap, weighted_metric
 
 
 def _proba(n: int, k: int, skill: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """The pure decision rule of the champion gate."""
 
-from skuflow.training.evidence import Gain
+from skuflow.evidence import Gain
 from skuflow.training.promote import NO_DECISION, NOT_SIGNIFICANT, PROMOTED, WORSE, decide
 
 

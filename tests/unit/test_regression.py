@@ -9,10 +9,10 @@ from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
+from skuflow.evidence import paired_bootstrap_values
 from skuflow.tasks.outputs import NumericPredictions, RegressionOutput
 from skuflow.tasks.regression import ConformalRegressor
 from skuflow.text.blend import BlendRegressor
-from skuflow.training.evidence import paired_bootstrap_values
 
 
 def _data(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:

@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel
 
+from skuflow.evidence import paired_bootstrap, paired_bootstrap_values
+
 
 class Predictions(ABC):
     """Predictions for a batch of rows, in the shape of their output kind."""
@@ -236,8 +238,6 @@ class ClassificationOutput(Output):
 
     def gain(self, task: Any, metric: str, champion: Any, challenger: Any, rows: Any, *, confidence: float,
              resamples: int, seed: int) -> Any:
-        from skuflow.training.evidence import paired_bootstrap
-
         champ_proba = task.predict_proba(champion, rows)
         return paired_bootstrap(metric, rows[task.label].astype(str).tolist(), champ_proba,
                                 [str(c) for c in champion.classes_], task.predict_proba(challenger, rows),
@@ -287,8 +287,6 @@ class RegressionOutput(Output):
 
     def gain(self, task: Any, metric: str, champion: Any, challenger: Any, rows: Any, *, confidence: float,
              resamples: int, seed: int) -> Any:
-        from skuflow.training.evidence import paired_bootstrap_values
-
         champ = task.predict(champion, rows).values
         return paired_bootstrap_values(metric, rows[task.label].to_numpy(dtype=float), np.asarray(champ),
                                        np.asarray(task.predict(challenger, rows).values), confidence=confidence,

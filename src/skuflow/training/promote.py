@@ -20,10 +20,10 @@ from typing import Any
 import pandas as pd
 
 from skuflow.errors import ChampionUnavailableError, ConfigError, ModelNotFoundError
+from skuflow.evidence import Gain
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task
-from skuflow.training.evidence import Gain
 from skuflow.training.seen_rows import SEEN_ROWS_ARTIFACT, SeenRows
 
 # what a decision is called in summaries, the history and the dashboard
