@@ -173,3 +173,10 @@ def _bootstrap(metric: str, both: Any, n: int, higher: bool, confidence: float, 
     lower, upper = (np.quantile(diffs, [alpha, confidence]) if len(diffs) and 0 < confidence < 1
                     else (point, point))
     return Gain(metric, n, champ, chall, point, float(lower), float(upper), confidence, resamples)
+
+
+def conformal_half_width(residuals: np.ndarray, coverage: float) -> float:
+    """Split-conformal half-width: the ``coverage`` quantile of absolute residuals on rows the model did
+    not train on, with the finite-sample correction ceil((n + 1) * coverage) / n."""
+    n = len(residuals)
+    return float(np.quantile(np.abs(residuals), min(1.0, np.ceil((n + 1) * coverage) / n), method="higher"))

@@ -51,7 +51,7 @@ def test_rating_learns_stars_with_intervals_that_cover(reviews, tmp_path):
         sad = client.post("/v1/rating/predict", json={"description": "Cheap fabric, fell apart, returned it."})
         assert happy.status_code == 200 and sad.status_code == 200
         h, s = happy.json(), sad.json()
-        assert 1.0 <= s["prediction"] < h["prediction"] <= 5.0
+        assert h["prediction"] - s["prediction"] > 0.75, (h, s)  # a rave and a return are stars apart
         assert h["interval"][0] <= h["prediction"] <= h["interval"][1]
         empty = client.post("/v1/rating/predict", json={"title": ""})
         assert empty.status_code == 422 and "title or description" in empty.json()["message"]

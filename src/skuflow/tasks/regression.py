@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import KFold
 
+from skuflow.evidence import conformal_half_width
 from skuflow.features.tabular import Table
 from skuflow.tasks.base import Task
 from skuflow.tasks.outputs import NumericPredictions, RegressionOutput
@@ -40,9 +41,7 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         for train_idx, held_idx in KFold(self.folds, shuffle=True, random_state=self.seed).split(frame):
             model = clone(self.estimator).fit(frame.iloc[train_idx], y[train_idx])
             residuals[held_idx] = np.abs(self._clipped(model.predict(frame.iloc[held_idx])) - y[held_idx])
-        n = len(residuals)
-        level = min(1.0, np.ceil((n + 1) * self.coverage) / n)  # the finite-sample correction
-        self.half_width_ = float(np.quantile(residuals, level, method="higher"))
+        self.half_width_ = conformal_half_width(residuals, self.coverage)
         self.oof_rmse_ = float(np.sqrt(np.mean(residuals ** 2)))
         self.estimator_ = clone(self.estimator).fit(frame, y)
         return self

@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.linear_model import LogisticRegression
 
+from skuflow.evidence import conformal_half_width
 from skuflow.features.tabular import Table
 
 log = logging.getLogger("skuflow.text")
@@ -169,10 +170,8 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         self.range_ = (float(y.min()), float(y.max()))
         self.stacker_ = LinearRegression().fit(oof[held], y[held])
         self.weights_ = dict(zip([n for n, _ in self.members], self.stacker_.coef_.ravel().tolist(), strict=True))
-        residuals = np.abs(np.clip(self.stacker_.predict(oof[held]), *self.range_) - y[held])
-        n = len(residuals)
-        self.half_width_ = float(np.quantile(residuals, min(1.0, np.ceil((n + 1) * self.coverage) / n),
-                                             method="higher"))
+        residuals = np.clip(self.stacker_.predict(oof[held]), *self.range_) - y[held]
+        self.half_width_ = conformal_half_width(residuals, self.coverage)
         self.member_oof_rmse_ = {name: float(np.sqrt(np.mean((oof[held, j] - y[held]) ** 2)))
                                  for j, (name, _) in enumerate(self.members)}
         log.info("blend weights %s on %d held-out rows", {k: round(v, 3) for k, v in self.weights_.items()},
