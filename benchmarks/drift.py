@@ -75,7 +75,7 @@ def quality(n_windows: int, save: Path | None) -> dict:
     model = task.build_model(cfg.model.model_dump(), {**cfg.features, "cross_char_ngrams": None})
     model.fit(fit_df, fit_df["category"].astype(str).to_numpy())
     print(f"model trained in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-    profile = reference_profile(task, model, test_df)
+    profile = reference_profile(task, test_df, task.predict(model, test_df, top_k=1))
     if save is not None:
         save.mkdir(parents=True, exist_ok=True)
         ref_preds = task.predict(model, test_df, top_k=1)

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     retrain_consecutive: int = Field(default=3, gt=0, description="Drifted windows in a row that retrain.")
     retrain_min_rows: int = Field(default=500, gt=0)
     retrain_cooldown: float = Field(default=3600.0, ge=0, description="Seconds before retraining again.")
+    estimated_drop_alert: float = Field(default=0.05, ge=0, le=1, description="A window alarms when its "
+                                        "estimated accuracy falls this far below the held-out one; 0 = never.")
+    outlier_alert: bool = Field(default=True, description="A window alarms when it holds more outliers than "
+                                "the 1% rate of held-out rows allows.")
     train_config: str | None = Field(default=None, description="YAML config retraining uses.")
     reload_interval: float = Field(default=10.0, ge=0, description="Seconds between champion checks; 0 = off.")
     admin_api_key: str | None = Field(default=None, description="Key for admin routes (retrain, experiments).")

@@ -67,7 +67,7 @@ def test_quality_model_metrics_and_artifacts(creative_home):
     from skuflow.registry.store import RegistryStore
 
     artifacts = {a.path for a in RegistryStore(settings).client.list_artifacts(result.run_id)}
-    assert {"calibration.png", "confusion_matrix.png"} <= artifacts
+    assert {"reliability.png", "reliability.json", "roc_pr_curves.png", "confusion_matrix.png"} <= artifacts
 
 
 @pytest.mark.shared_data

@@ -445,9 +445,10 @@ def drift_report(
 ) -> None:
     """Write an HTML drift report for the champion's latest predictions and log it to MLflow."""
     from skuflow.flows.retrain import latest_window, window_drift
+    from skuflow.monitoring.drift import DriftPolicy, window_figures
     from skuflow.monitoring.prediction_log import PredictionLog
-    from skuflow.monitoring.profile import Profile
     from skuflow.monitoring.report import render_html
+    from skuflow.serving.runtime import load_version
     from skuflow.tasks.base import get_task
 
     try:
@@ -457,26 +458,30 @@ def drift_report(
         champ = store.champion(t.name)
         if champ is None:
             raise ModelNotFoundError(f"Task '{task}' has no champion")
-        raw = store.load_profile(champ.name, champ.version)
-        if raw is None:
+        served = load_version(store, t, champ, warmup=False)
+        profile = served.profile
+        if profile is None:
             raise ModelNotFoundError(f"{champ.name} v{champ.version} has no reference profile")
-        profile = Profile.from_dict(raw)
         plog = PredictionLog(str(s.prediction_log_url))
         latest = latest_window(t, plog, champ.version, window)
         plog.close()
-        report = window_drift(t, plog, profile, champ.version, window, latest=latest)
+        report = window_drift(t, plog, profile, champ.version, window, DriftPolicy.from_settings(s), latest=latest,
+                              model=served.model, novelty=served.novelty)
         page = render_html(report, profile, latest.features, latest.predictions, latest.confidences)
         out.write_text(page)
         with store.run(t.name, run_name=f"drift-{champ.name}-v{champ.version}") as run:
             run.set_tags({"skuflow.kind": "drift", "model_version": champ.version})
             run.log_metrics({"drifted": float(report.drifted), "share_drifted": report.share_drifted,
-                             "rows": report.n_rows, **{f"effect.{c.column}": c.effect for c in report.columns}})
+                             "rows": report.n_rows, "alarm": float(report.alarm),
+                             **{f"effect.{c.column}": c.effect for c in report.columns},
+                             **window_figures(report)})
             run.log_artifacts({"drift_report.json": report.to_dict()})
             run.log_file(str(out))
     except SkuflowError as exc:
         fail(exc, as_json)
     summary = {"task": t.name, "model_version": champ.version, "rows": report.n_rows, "drifted": report.drifted,
-               "drifted_columns": [c.column for c in report.columns if c.drifted], "report": str(out),
+               "drifted_columns": [c.column for c in report.columns if c.drifted], "alerts": report.alerts,
+               **window_figures(report), "report": str(out),
                "run_id": run.run_id}
     emit(summary, as_json)
 

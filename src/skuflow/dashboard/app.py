@@ -15,6 +15,7 @@ import streamlit as st
 
 from skuflow.dashboard import data
 from skuflow.errors import SkuflowError
+from skuflow.monitoring.drift import DriftPolicy
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
@@ -32,6 +33,15 @@ def _store(uri: str, home: str) -> RegistryStore:
 @st.cache_resource(show_spinner="loading the champion...")
 def _model(uri: str, home: str, name: str, version: int) -> Any:
     return _store(uri, home).load_model(name, version)
+
+
+@st.cache_resource(show_spinner="loading the champion's monitoring reference...")
+def _served(uri: str, home: str, task: str, version: int) -> Any:
+    """A version with its reference profile and outlier detector, as the server holds it."""
+    from skuflow.serving.runtime import load_version
+
+    store = _store(uri, home)
+    return load_version(store, get_task(task), store.version(store.model_name(task), version), warmup=False)
 
 
 @st.cache_resource(show_spinner=False)
@@ -188,7 +198,10 @@ def monitoring_page(settings: Settings, store: RegistryStore) -> None:
     if name is None:
         return
     window = st.slider("Window (latest predictions)", 100, 10_000, settings.drift_window, step=100)
-    view = data.monitoring(store, _plog(str(settings.prediction_log_url)), name, window)
+    champ = store.champion(name)
+    served = _served(str(settings.mlflow_uri), str(settings.home), name, champ.version) if champ else None
+    view = data.monitoring(store, _plog(str(settings.prediction_log_url)), name, window, served,
+                           DriftPolicy.from_settings(settings))
     st.caption(f"champion v{view['version']}: {view['rows']} logged predictions in the window")
     if view["rows"] == 0:
         st.info("No predictions logged for the champion yet: send traffic to the API.")
@@ -205,8 +218,18 @@ def monitoring_page(settings: Settings, store: RegistryStore) -> None:
         if view["drift"] is not None:
             st.dataframe(view["drift"], hide_index=True)
         live, output = view["live"], get_task(name).output
-        st.metric(f"Live {live['metric']}", "no feedback yet" if not live["n"] else
-                  f"{output.format_live(live['value'])} of {live['n']}")
+        estimated, outliers = view["estimated"] or {}, view["outliers"]
+        cols = st.columns(3)
+        cols[0].metric(f"Live {live['metric']}", "no feedback yet" if not live["n"] else
+                       f"{output.format_live(live['value'])} of {live['n']}")
+        if estimated.get("accuracy") is not None:
+            cols[1].metric("Estimated accuracy (no labels)", f"{estimated['accuracy']:.1%}",
+                           f"{-estimated['accuracy_drop']:+.1%} vs held-out")
+        if outliers:
+            excess = outliers["share"] - outliers["expected_share"]
+            cols[2].metric("Outliers", f"{outliers['share']:.1%}", f"{excess:+.1%} vs held-out", delta_color="inverse")
+        for alert in view["alerts"]:
+            st.warning(alert)
     st.subheader("Retraining")
     runner = _runner(settings.model_dump_json())
     if st.button("Retrain now", key="retrain") and _authorised(settings):

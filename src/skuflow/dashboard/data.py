@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from skuflow.flows.retrain import latest_window, window_drift
+from skuflow.monitoring.drift import DriftPolicy
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.monitoring.profile import Profile, bin_shares
 from skuflow.registry.store import RegistryStore
@@ -79,24 +80,32 @@ def confidence_histogram(confidences: list[float], bins: int = 10) -> pd.DataFra
     return pd.DataFrame({"rows": counts}, index=[f"{edges[i]:.1f}-{edges[i + 1]:.1f}" for i in range(bins)])
 
 
-def monitoring(store: RegistryStore, plog: PredictionLog, task_name: str, window: int = 1000) -> dict[str, Any]:
-    """Everything the Monitoring page shows for one task's champion."""
+def monitoring(store: RegistryStore, plog: PredictionLog, task_name: str, window: int = 1000,
+               served: Any = None, policy: DriftPolicy | None = None) -> dict[str, Any]:
+    """Everything the Monitoring page shows for one task's champion. ``served``: the champion as loaded
+    (``skuflow.serving.runtime.load_version``), for the outlier share; without it, drift and estimates only."""
     task = get_task(task_name)
     champ = store.champion(task_name)
     if champ is None:
         return {"version": None}
-    raw = store.load_profile(champ.name, champ.version)
-    profile = Profile.from_dict(raw) if raw else None
+    if served is not None and served.version == champ.version:
+        profile, model, novelty = served.profile, served.model, served.novelty
+    else:
+        raw = store.load_profile(champ.name, champ.version)
+        profile, model, novelty = (Profile.from_dict(raw) if raw else None), None, None
     latest = latest_window(task, plog, champ.version, window)
-    drift = None
+    drift, estimated, outliers, alerts = None, None, None, []
     if profile is not None and len(latest.predictions) >= 10:
-        report = window_drift(task, plog, profile, champ.version, window, latest=latest)
+        report = window_drift(task, plog, profile, champ.version, window, policy, latest=latest, model=model,
+                              novelty=novelty)
         drift = pd.DataFrame([{"feature": c.column, "method": c.method, c.effect_name: round(c.effect, 4),
                                "p_value": None if c.p_value is None else round(c.p_value, 5),
                                "threshold": c.threshold, "drifted": c.drifted} for c in report.columns])
+        estimated, outliers, alerts = report.performance, report.outliers, report.alerts
     return {"version": champ.version, "rows": len(latest.predictions), "traffic": traffic(plog, task_name),
             "mix": prediction_mix(profile, latest.predictions), "confidence": confidence_histogram(latest.confidences),
-            "drift": drift, "live": plog.live_score(task_name, get_task(task_name).output, window)}
+            "drift": drift, "estimated": estimated, "outliers": outliers, "alerts": alerts,
+            "live": plog.live_score(task_name, get_task(task_name).output, window)}
 
 
 def batch_jobs(store: RegistryStore, task: str, limit: int = 20) -> pd.DataFrame:

@@ -152,6 +152,13 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         self.n_features_out_ = self.transform(X[:1] if len(X) else X).shape[1]
         return self
 
+    def text_features(self, X: Table) -> sp.csr_matrix:
+        """The n-gram blocks alone: what a product's text shares with the training catalogue (novelty reads
+        these; ids and prices are watched by drift, and a real seller's id must not make any title look
+        familiar)."""
+        texts = self._texts(X)
+        return hstack_blocks(self._text_blocks(texts), len(texts))
+
     def transform(self, X: Table) -> sp.csr_matrix:
         if "word_vectorizer_" not in self.__dict__:  # check_is_fitted costs 15 us per call on the hot path
             check_is_fitted(self, "word_vectorizer_")

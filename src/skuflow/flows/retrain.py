@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from skuflow.monitoring.drift import DriftPolicy, DriftReport, detect_drift
+from skuflow.monitoring.novelty import NoveltyDetector
 from skuflow.monitoring.prediction_log import PredictionLog, decode_features
 from skuflow.monitoring.profile import Profile
 from skuflow.monitoring.trigger import RetrainTrigger, TriggerPolicy
@@ -37,22 +38,32 @@ class Window:
     features: pd.DataFrame
     predictions: list[str]
     confidences: list[float]
+    records: list[dict[str, Any]] = field(default_factory=list)  # the inputs as logged
 
 
 def latest_window(task: Task, plog: PredictionLog, version: int, window: int) -> Window:
     frame = plog.window(task.name, last=window, model_version=version)
     if frame.empty:
         return Window(task.monitored_features([]), [], [])
-    return Window(task.monitored_features(decode_features(frame)),
-                  task.output.predictions_from_log(frame["prediction"].tolist()),
-                  frame["confidence"].astype(float).tolist())
+    records = decode_features(frame)
+    return Window(task.monitored_features(records), task.output.predictions_from_log(frame["prediction"].tolist()),
+                  frame["confidence"].astype(float).tolist(), records)
 
 
 def window_drift(task: Task, plog: PredictionLog, profile: Profile, version: int, window: int,
-                 policy: DriftPolicy | None = None, latest: Window | None = None) -> DriftReport:
-    """Drift of the latest ``window`` online predictions of the served version against its profile."""
+                 policy: DriftPolicy | None = None, latest: Window | None = None, model: Any = None,
+                 novelty: NoveltyDetector | None = None) -> DriftReport:
+    """Drift of the latest ``window`` online predictions of the served version against its profile, with
+    the window's estimated performance (from the profile's calibration) and, given the served ``model`` and
+    its ``novelty`` detector, its outlier share."""
+    policy = policy or DriftPolicy()
     w = latest or latest_window(task, plog, version, window)
-    return detect_drift(profile, w.features, w.predictions, w.confidences, policy, model_version=version)
+    report = detect_drift(profile, w.features, w.predictions, w.confidences, policy, model_version=version)
+    if profile.performance is not None:
+        report.add_performance(task.output.estimate(profile.performance, w.predictions, w.confidences), policy)
+    if model is not None and novelty is not None and w.records:
+        report.add_outliers(novelty.window(task.novelty_features(model, w.records)), policy)
+    return report
 
 
 @dataclass
@@ -122,7 +133,8 @@ class Monitor:
     settings: Settings
     plog: PredictionLog
     runner: RetrainRunner
-    served: Callable[[], dict[str, tuple[Task, int, Profile | None]]]
+    # task name -> the served version: anything with task, version, model, profile and novelty (LoadedModel)
+    served: Callable[[], dict[str, Any]]
     on_report: Callable[[DriftReport], None] | None = None
     triggers: dict[str, RetrainTrigger] = field(default_factory=dict)
     last: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -136,18 +148,21 @@ class Monitor:
 
     def check_once(self, now: float | None = None) -> dict[str, dict[str, Any]]:
         now = time.time() if now is None else now
-        for name, (task, version, profile) in self.served().items():
-            if profile is None:
+        policy = DriftPolicy.from_settings(self.settings)
+        for name, served in self.served().items():
+            if served.profile is None:
                 continue
-            report = window_drift(task, self.plog, profile, version, self.settings.drift_window)
+            report = window_drift(served.task, self.plog, served.profile, served.version, self.settings.drift_window,
+                                  policy, model=served.model, novelty=served.novelty)
             if self.on_report:
                 self.on_report(report)
-            fire, why = self._trigger(name).observe(report.drifted, report.n_rows, now)
+            fire, why = self._trigger(name).observe(report.alarm, report.n_rows, now)
             started = False
             if fire:
                 _, started = self.runner.start(name, why)
-            self.last[name] = {"version": version, "rows": report.n_rows, "drifted": report.drifted,
+            self.last[name] = {"version": served.version, "rows": report.n_rows, "drifted": report.drifted,
                                "drifted_columns": [c.column for c in report.columns if c.drifted],
+                               "alerts": report.alerts,
                                "retrain": started, "reason": why, "checked_at": now}
         return self.last
 

@@ -40,6 +40,14 @@ class DriftPolicy:
     psi_alert: float = 0.2
     js_alert: float = 0.1
     min_rows: int = 100
+    # beyond column drift, a window alarms when its estimated accuracy falls this far below the held-out
+    # accuracy (0 = never) or when it holds more outliers than the 1% rate allows
+    estimated_drop_alert: float = 0.05
+    outlier_alert: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> DriftPolicy:
+        return cls(estimated_drop_alert=settings.estimated_drop_alert, outlier_alert=settings.outlier_alert)
 
 
 @dataclass
@@ -66,9 +74,33 @@ class DriftReport:
     drifted: bool
     share_drifted: float
     model_version: int | None = None
+    # expected metrics without labels (skuflow.monitoring.estimate) and the outlier share (.novelty)
+    performance: dict[str, Any] | None = None
+    outliers: dict[str, Any] | None = None
+    alerts: list[str] = field(default_factory=list)  # why the window alarms besides drifted columns
+
+    @property
+    def alarm(self) -> bool:
+        """Whether the window counts towards retraining: drifted columns, or an alert."""
+        return self.drifted or bool(self.alerts)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"alarm": self.alarm}
+
+    def add_performance(self, estimate: dict[str, Any] | None, policy: DriftPolicy) -> None:
+        self.performance = estimate
+        drop = (estimate or {}).get("accuracy_drop")
+        if (drop is not None and policy.estimated_drop_alert > 0 and estimate["n"] >= policy.min_rows
+                and drop > policy.estimated_drop_alert):
+            self.alerts.append(f"estimated accuracy {estimate['accuracy']:.1%} is {drop:.1%} below the held-out "
+                               f"{estimate['reference_accuracy']:.1%} (alert above {policy.estimated_drop_alert:.1%})")
+
+    def add_outliers(self, outliers: dict[str, Any] | None, policy: DriftPolicy) -> None:
+        self.outliers = outliers
+        if outliers and policy.outlier_alert and outliers["flagged"]:
+            self.alerts.append(f"{outliers['share']:.1%} of rows are outliers, more than the "
+                               f"{outliers['expected_share']:.0%} of held-out rows allows "
+                               f"(p={outliers['p_value']:.1e})")
 
     def column(self, name: str) -> ColumnDrift:
         return next(c for c in self.columns if c.column == name)
@@ -178,3 +210,15 @@ def detect_drift(profile: Profile, features: pd.DataFrame, predictions: list[Any
     enough = len(features) >= policy.min_rows
     return DriftReport(profile.task, len(features), columns, bool(enough and n_drifted > 0),
                        n_drifted / max(1, len(columns)), model_version)
+
+
+def window_figures(report: DriftReport) -> dict[str, float]:
+    """A window's estimated metrics and outlier share as flat figures (MLflow metrics, the CLI's JSON)."""
+    out: dict[str, float] = {}
+    for key in ("accuracy", "macro_f1", "accuracy_drop"):
+        value = (report.performance or {}).get(key)
+        if value is not None:
+            out[f"estimated.{key}"] = float(value)
+    if report.outliers:
+        out["outlier_share"] = float(report.outliers["share"])
+    return out

@@ -41,6 +41,13 @@ class ApiMetrics:
                                     ["task", "model_version"], registry=self.registry)
         self.drift_window_rows = Gauge("skuflow_drift_window_rows", "Rows in the latest drift window",
                                        ["task", "model_version"], registry=self.registry)
+        self.estimated_metric = Gauge("skuflow_estimated_metric", "Metric of the latest window estimated from "
+                                      "confidences, before labels", ["task", "model_version", "metric"],
+                                      registry=self.registry)
+        self.outlier_share = Gauge("skuflow_outlier_share", "Share of the latest window's inputs that are "
+                                   "outliers", ["task", "model_version"], registry=self.registry)
+        self.window_alarm = Gauge("skuflow_window_alarm", "1 when the latest window alarms (drift, outliers or an "
+                                  "estimated drop)", ["task", "model_version"], registry=self.registry)
         self.retrains = Counter("skuflow_retrains_total", "Retraining runs by outcome", ["task", "outcome"],
                                 registry=self.registry)
         # online experiments (skuflow.experiments): the shadow's agreement with the champion, its dropped
@@ -86,6 +93,13 @@ class ApiMetrics:
             self.drift_effect.labels(report.task, col.column, version, col.method).set(col.effect)
         self.drift_detected.labels(report.task, version).set(1.0 if report.drifted else 0.0)
         self.drift_window_rows.labels(report.task, version).set(report.n_rows)
+        self.window_alarm.labels(report.task, version).set(1.0 if report.alarm else 0.0)
+        for metric in ("accuracy", "macro_f1"):
+            value = (report.performance or {}).get(metric)
+            if value is not None:
+                self.estimated_metric.labels(report.task, version, metric).set(value)
+        if report.outliers:
+            self.outlier_share.labels(report.task, version).set(report.outliers["share"])
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -43,6 +43,8 @@ class Profile:
     n_rows: int
     numeric: dict[str, NumericProfile] = field(default_factory=dict)
     categorical: dict[str, CategoricalProfile] = field(default_factory=dict)
+    # the held-out calibration that estimates performance before labels arrive (skuflow.monitoring.estimate)
+    performance: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,7 +53,8 @@ class Profile:
     def from_dict(cls, raw: dict[str, Any]) -> Profile:
         return cls(task=raw["task"], n_rows=raw["n_rows"],
                    numeric={k: NumericProfile(**v) for k, v in raw.get("numeric", {}).items()},
-                   categorical={k: CategoricalProfile(**v) for k, v in raw.get("categorical", {}).items()})
+                   categorical={k: CategoricalProfile(**v) for k, v in raw.get("categorical", {}).items()},
+                   performance=raw.get("performance"))
 
 
 def quantile_edges(values: np.ndarray, bins: int = 10) -> list[float]:

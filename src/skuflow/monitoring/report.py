@@ -95,12 +95,23 @@ def render_html(report: DriftReport, profile: Profile, features: pd.DataFrame, p
             img = _categorical_plot(c.column, profile, features[c.column])
         plots.append(f"<figure><img src='data:image/png;base64,{img}'/></figure>")
     verdict = "DRIFT" if report.drifted else "no drift"
+    perf, out = report.performance or {}, report.outliers
+    window = []
+    if perf.get("accuracy") is not None:
+        window.append(f"<li>Estimated accuracy <b>{perf['accuracy']:.1%}</b> "
+                      f"(held-out {perf['reference_accuracy']:.1%}), "
+                      f"estimated macro-F1 <b>{perf['macro_f1']:.3f}</b> (held-out {perf['reference_macro_f1']:.3f}), "
+                      "from the calibrated confidences, before any label arrives.</li>")
+    if out:
+        window.append(f"<li>Outliers: <b>{out['share']:.1%}</b> of {out['n']} inputs (held-out rows: "
+                      f"{out['expected_share']:.0%}){' <b>too many</b>' if out['flagged'] else ''}.</li>")
+    window += [f"<li style='color:#c0392b'>{html.escape(a)}</li>" for a in report.alerts]
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>skuflow drift: {report.task}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
 padding:4px 8px;font-size:13px}}figure{{display:inline-block;margin:6px}}</style></head><body>
 <h1>Drift report: {html.escape(report.task)} v{report.model_version}</h1>
 <p><b>{verdict}</b> in {report.share_drifted:.0%} of monitored columns, over the latest {report.n_rows} predictions,
-against the reference profile saved when the model was trained.</p>
+against the reference profile saved when the model was trained.</p><ul>{''.join(window)}</ul>
 <table><tr><th>column</th><th>kind</th><th>test</th><th>effect size</th><th>p-value</th><th>threshold</th>
 <th>verdict</th><th>reference rows</th><th>current rows</th></tr>{''.join(rows)}</table>
 <h2>Reference vs current</h2>{''.join(plots)}</body></html>"""

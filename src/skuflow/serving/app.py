@@ -49,9 +49,8 @@ def _background(ctx: ServingContext, stop: threading.Event, load_models: bool) -
                                             kwargs={"refresh": ctx.router.refresh}, daemon=True,
                                             name="skuflow-reload"))
     if ctx.scorer.plog is not None and settings.monitor_interval > 0:
-        monitor = Monitor(settings, ctx.scorer.plog, ctx.retrainer, served=lambda: {
-            t: (m.task, m.version, m.profile) for t, m in ctx.holder.loaded().items()},
-            on_report=ctx.metrics.observe_drift)
+        monitor = Monitor(settings, ctx.scorer.plog, ctx.retrainer, served=ctx.holder.loaded,
+                          on_report=ctx.metrics.observe_drift)
         threads.append(threading.Thread(target=monitor.run, args=(stop,), daemon=True, name="skuflow-monitor"))
     return threads
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skuflow.errors import NotReadyError
+from skuflow.monitoring.novelty import NOVELTY_ARTIFACT, NoveltyDetector
 from skuflow.monitoring.profile import Profile
 from skuflow.registry.store import RegistryStore, VersionInfo
 from skuflow.tasks.base import Task, get_task, task_names
@@ -28,6 +29,7 @@ class LoadedModel:
     model: Any
     loaded_at: float
     profile: Profile | None = None
+    novelty: NoveltyDetector | None = None  # scores a window's inputs for outliers
 
     def info(self) -> dict[str, Any]:
         return {"task": self.task.name, "model": self.name, "version": self.version, "alias": "champion",
@@ -41,8 +43,10 @@ def load_version(store: RegistryStore, task: Task, info: VersionInfo, warmup: bo
     if warmup:  # the first call pays for lazy imports and allocation; clients should not
         task.predict(model, task.example_records(1))
     raw_profile = store.load_profile(info.name, info.version)
+    raw_novelty = store.version_artifact(info.name, info.version, NOVELTY_ARTIFACT)
     loaded = LoadedModel(task, info.name, info.version, info.run_id, info.tags.get("dataset_digest"),
-                         model, time.time(), Profile.from_dict(raw_profile) if raw_profile else None)
+                         model, time.time(), Profile.from_dict(raw_profile) if raw_profile else None,
+                         NoveltyDetector.from_bytes(raw_novelty) if raw_novelty else None)
     # A model is hundreds of thousands of long-lived objects (vocabularies, trees): left in the young
     # generations, every full collection walks them all and stalls requests for ~200 ms. Frozen, the
     # collector skips them; reference counting still frees a replaced model.

@@ -107,6 +107,13 @@ class Task(ABC):
         """Variants of generated content for one record, best first, each scored by ``model``."""
         raise NotImplementedError(f"task '{self.name}' does not generate content")
 
+    def novelty_features(self, model: Any, X: Table) -> Any:
+        """Rows in the space outliers are measured in (``skuflow.monitoring.novelty``), or None when the
+        task has none: by default the features a pipeline's last step reads."""
+        from skuflow.estimators.pipeline import is_pipeline, transform_features
+
+        return transform_features(model, X) if is_pipeline(model) else None
+
     def log_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """What the prediction log keeps of an input (image tasks keep statistics, not pixels)."""
         return record

@@ -121,6 +121,11 @@ class CategoryTask(ClassificationTask):
                              "description_words": desc, "brand": column(X, "brand"),
                              "seller_id": [None if v is None else str(v) for v in column(X, "seller_id")]})
 
+    def novelty_features(self, model: Any, X: Table) -> Any:
+        """The title and description n-grams only: a title from another catalogue is novel whatever
+        seller and price it comes with."""
+        return model.steps[0][1].text_features(X)
+
     def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
         kind = model_config.get("kind") or self.default_kind
         params = dict(model_config.get("params") or {})

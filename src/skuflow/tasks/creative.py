@@ -179,7 +179,6 @@ class CreativeTask(ClassificationTask):
             p_good = proba[:, classes.index(GOOD)]
             is_good = (frame[self.label] == GOOD).to_numpy()
             metrics["brier"] = float(brier_score_loss(is_good, p_good))
-            artifacts["calibration.png"] = calibration_figure(is_good, p_good)
             if logits is not None and is_good.any() and not is_good.all():
                 for name, z in logits.items():  # each blend member on its own
                     pos = str(model.classes_[1])
@@ -217,28 +216,3 @@ class CreativeTask(ClassificationTask):
 
         copies = write_copy(product, lambda listings: self.good_probability(model, listings), n=variants, seed=seed)
         return [c.to_dict() for c in copies]
-
-
-def calibration_figure(is_good: np.ndarray, p_good: np.ndarray, bins: int = 10):
-    """Reliability diagram: predicted probability of 'good' against the observed share, per bin."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(p_good, edges) - 1, 0, bins - 1)
-    mean_p = [p_good[which == b].mean() if (which == b).any() else np.nan for b in range(bins)]
-    observed = [is_good[which == b].mean() if (which == b).any() else np.nan for b in range(bins)]
-    counts = [int((which == b).sum()) for b in range(bins)]
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(5, 6), gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
-    ax1.plot([0, 1], [0, 1], "--", color="grey", label="perfect")
-    ax1.plot(mean_p, observed, marker="o", label="model")
-    ax1.set_ylabel("observed share good")
-    ax1.legend()
-    ax1.set_title("creative: calibration")
-    ax2.bar(edges[:-1] + 0.05, counts, width=0.09)
-    ax2.set_xlabel("predicted probability good")
-    ax2.set_ylabel("rows")
-    fig.tight_layout()
-    return fig

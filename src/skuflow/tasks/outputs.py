@@ -202,6 +202,16 @@ class Output(ABC):
         better whichever way the metric points). Exceptions from the champion's predict propagate: the
         gate tells an outage from changed inputs."""
 
+    def performance_reference(self, preds: Predictions, truth: list[Any]) -> dict[str, Any] | None:
+        """What estimating a window's performance without labels needs of held-out rows, or None when the
+        kind has no estimator."""
+        return None
+
+    def estimate(self, reference: dict[str, Any], predictions: list[Any],
+                 confidences: list[float]) -> dict[str, Any] | None:
+        """A window's expected metrics from its logged predictions alone (see ``performance_reference``)."""
+        return None
+
     @abstractmethod
     def predictions_from_log(self, values: list[str]) -> list[Any]:
         """Logged prediction texts back as values."""
@@ -246,6 +256,21 @@ class ClassificationOutput(Output):
 
     def agree(self, a: Any, b: Any) -> bool:
         return str(a) == str(b)
+
+    def performance_reference(self, preds: Predictions, truth: list[Any]) -> dict[str, Any] | None:
+        """The confidences calibrated against being right (confidence-based performance estimation)."""
+        from skuflow.monitoring.estimate import fit_reference
+
+        assert isinstance(preds, ClassPredictions)
+        truth = [str(t) for t in truth]
+        classes = sorted(set(truth) | set(preds.labels))
+        return fit_reference(preds.labels, preds.confidences, truth, classes).to_dict()
+
+    def estimate(self, reference: dict[str, Any], predictions: list[Any],
+                 confidences: list[float]) -> dict[str, Any] | None:
+        from skuflow.monitoring.estimate import PerformanceReference, estimate
+
+        return estimate(PerformanceReference.from_dict(reference), [str(p) for p in predictions], confidences)
 
     def format_live(self, value: float) -> str:
         return f"{value:.1%}"

@@ -17,6 +17,7 @@ from skuflow.data.ingest import apply_mapping, read_table
 from skuflow.data.schema import ValidationReport
 from skuflow.data.versioning import dataset_digest
 from skuflow.errors import ChampionUnavailableError, ConfigError, DataError, MissingColumnError
+from skuflow.monitoring.novelty import NOVELTY_ARTIFACT, NoveltyDetector
 from skuflow.monitoring.profile import Profile, build_profile
 from skuflow.registry.store import PROFILE_ARTIFACT, RegistryStore
 from skuflow.settings import Settings
@@ -164,10 +165,13 @@ def _requirements(task: Task) -> list[str]:
 
 
 def reference_profile(task: Task, frame: pd.DataFrame, preds: Predictions) -> Profile:
-    """What the model saw and said on held-out rows (``preds``: its predictions there, from evaluation)."""
+    """What the model saw and said on held-out rows (``preds``: its predictions there, from evaluation),
+    and how its confidence relates to being right there (performance estimation without labels)."""
     profile = build_profile(task.name, task.monitored_features(frame), list(task.monitor_numeric),
                             list(task.monitor_categorical))
     preds.add_to_profile(profile)
+    if task.label in frame.columns:
+        profile.performance = task.output.performance_reference(preds, frame[task.label].tolist())
     return profile
 
 
@@ -215,6 +219,10 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         run.log_artifacts(artifacts)
         # what the model saw and said on held-out rows: the reference drift is measured against
         run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, test_df, held_out).to_dict()})
+        # how far from its training rows an input may land before it counts as an outlier
+        novelty = NoveltyDetector.for_model(task, model, train_df, test_df)
+        if novelty is not None:
+            run.log_bytes(NOVELTY_ARTIFACT, novelty.to_bytes())
         # what it trained on, so a later gate can compare it with a challenger on rows neither saw
         run.log_bytes(SEEN_ROWS_ARTIFACT, seen_rows_of(task, train_df, group_key_of(config)).to_bytes())
 

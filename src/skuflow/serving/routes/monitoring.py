@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from skuflow import __version__
 from skuflow.errors import NotFoundError, NotReadyError
 from skuflow.flows.retrain import window_drift
+from skuflow.monitoring.drift import DriftPolicy
 from skuflow.monitoring.metrics import CONTENT_TYPE_LATEST
 from skuflow.serving.context import ServingContext
 from skuflow.serving.http import body_schema, json_response, parse
@@ -78,7 +79,9 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
             raise NotReadyError(f"Drift for {name} v{loaded.version} needs the prediction log and a reference "
                                 "profile")
         plog = ctx.scorer.plog
-        report = await run_in_threadpool(window_drift, task, plog, loaded.profile, loaded.version, window)
+        report = await run_in_threadpool(window_drift, task, plog, loaded.profile, loaded.version, window,
+                                         DriftPolicy.from_settings(ctx.settings), model=loaded.model,
+                                         novelty=loaded.novelty)
         ctx.metrics.observe_drift(report)
         live = await run_in_threadpool(plog.live_score, name, task.output, window)
         return json_response({**report.to_dict(), "live": live}, version=loaded.version)
