@@ -101,3 +101,10 @@ class ChampionUnavailableError(SkuflowError):
 
     status_code = 503
     error_code = "champion_unavailable"
+
+
+class NotSupportedError(SkuflowError):
+    """The served model cannot do what was asked (an explanation of a model family without one)."""
+
+    status_code = 501
+    error_code = "not_supported"

@@ -107,8 +107,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         return blocks
 
     def _vectorizers(self) -> list[TfidfVectorizer]:
-        found = [self.word_vectorizer_, self.char_vectorizer_, self.cross_char_vectorizer_]
-        return [v for v in found if v is not None]
+        return [v for v in self._vectorizers_all() if v is not None]
 
     def _compiled(self, vec: TfidfVectorizer) -> tuple:
         # the analyzer closure is rebuilt after unpickling, never stored with the model
@@ -117,9 +116,54 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
             cache[id(vec)] = (vec.build_analyzer(), vec.vocabulary_, np.asarray(vec.idf_, dtype=np.float64))
         return cache[id(vec)]
 
+    # -- naming columns in the user's terms (explanations, importance) ----------------------------------------
+    _TEXT_FAMILIES = ("words", "characters", "characters across words")
+
+    def blocks(self) -> list[tuple[str, int]]:
+        """The column layout: (family, width) in order."""
+        out = [(fam, len(v.vocabulary_)) for fam, v in zip(self._TEXT_FAMILIES, self._vectorizers_all(), strict=True)
+               if v is not None]
+        if self.id_weight:
+            out.append(("brand, seller and price range", self.n_hash_features_))
+        return [*out, ("price", 2)]
+
+    def _terms(self, vec: TfidfVectorizer) -> np.ndarray:
+        cache = self.__dict__.setdefault("_terms_cache", {})
+        if id(vec) not in cache:
+            cache[id(vec)] = vec.get_feature_names_out()
+        return cache[id(vec)]
+
+    def feature_name(self, j: int, record: dict | None = None) -> tuple[str, str]:
+        """Column ``j`` as (family, name): the n-gram itself, or for hashed ids the record's own token that
+        lands there ("seller_id=s10042"; without a record only the bucket is known)."""
+        start = 0
+        vecs = {fam: v for fam, v in zip(self._TEXT_FAMILIES, self._vectorizers_all(), strict=True)}
+        for fam, width in self.blocks():
+            if j < start + width:
+                k = j - start
+                if fam in vecs:
+                    return fam, f"'{self._terms(vecs[fam])[k]}'"
+                if fam == "price":
+                    price = float_or_nan((record or {}).get("price"))
+                    return fam, ("price (log)" if k == 0 else "price missing") + \
+                        ("" if record is None else f" = {'none' if math.isnan(price) else f'{price:g}'}")
+                tokens = [t for t in self._id_tokens([record], [float_or_nan(record.get("price"))])[0]
+                          if self._hash(t) == k] if record is not None else []
+                return fam, " / ".join(tokens) if tokens else f"hashed id bucket {k}"
+            start += width
+        raise IndexError(j)
+
+    def _vectorizers_all(self) -> list[TfidfVectorizer | None]:
+        return [self.word_vectorizer_, self.char_vectorizer_, self.cross_char_vectorizer_]
+
+    def _hash(self, token: str) -> int:
+        block = hashed_block([[token]], self.n_hash_features_)
+        return int(block.indices[0])
+
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("_compiled_cache", None)
+        state.pop("_terms_cache", None)
         state.pop("shared_keys_", None)  # a pickled copy transforms on its own: the cache is this process's
         return state
 

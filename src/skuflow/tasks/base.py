@@ -107,6 +107,19 @@ class Task(ABC):
         """Variants of generated content for one record, best first, each scored by ``model``."""
         raise NotImplementedError(f"task '{self.name}' does not generate content")
 
+    def explain(self, model: Any, record: dict[str, Any], top: int = 10) -> dict[str, Any]:
+        """The prediction for one record and the inputs that pushed it (``skuflow.evaluation.explain``);
+        NotSupportedError (501) when the model has no exact explanation."""
+        from skuflow.evaluation.explain import explain_record
+
+        return explain_record(model, record, top)
+
+    def importance(self, model: Any) -> dict[str, Any] | None:
+        """What the model leans on overall, in the user's terms (None when it cannot say)."""
+        from skuflow.evaluation.explain import global_importance
+
+        return global_importance(model)
+
     def novelty_features(self, model: Any, X: Table) -> Any:
         """Rows in the space outliers are measured in (``skuflow.monitoring.novelty``), or None when the
         task has none: by default the features a pipeline's last step reads."""

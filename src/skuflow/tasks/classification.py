@@ -11,12 +11,14 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 
 from skuflow.estimators.pipeline import final_estimator, is_pipeline, transform_features
 from skuflow.evaluation.curves import curves, curves_figure, reliability, reliability_figure
+from skuflow.evaluation.explain import importance_figure
 from skuflow.features.tabular import Table
 from skuflow.tasks.base import Task
 from skuflow.tasks.outputs import ClassificationOutput, ClassPredictions
 
 CURVES_ARTIFACT = "roc_pr_curves.json"
 RELIABILITY_ARTIFACT = "reliability.json"
+IMPORTANCE_ARTIFACT = "importance.json"
 
 
 def predict_proba(model: Any, X: Table) -> np.ndarray:
@@ -136,4 +138,8 @@ class ClassificationTask(Task):
             RELIABILITY_ARTIFACT: calibration,
             "reliability.png": reliability_figure(calibration, self.name),
         }
+        weights = self.importance(model)
+        if weights is not None:
+            artifacts[IMPORTANCE_ARTIFACT] = weights
+            artifacts["importance.png"] = importance_figure(weights, f"{self.name}: what the model leans on")
         return metrics, artifacts

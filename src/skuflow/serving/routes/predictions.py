@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from skuflow.errors import InvalidInputError, PayloadTooLargeError
 from skuflow.images.decode import ImageRecord
@@ -20,6 +20,26 @@ from skuflow.serving.http import body_schema, image_body_schema, json_response, 
 from skuflow.serving.invocations import parse_invocation
 from skuflow.serving.uploads import ImageBatch, read_images
 from skuflow.tasks.base import Task, get_task
+
+
+class Contribution(BaseModel):
+    feature: str = Field(description="the input as the user knows it: an n-gram, 'seller_id=S1', 'price = 12'")
+    family: str
+    value: float = Field(description="the feature's value in the model's input")
+    contribution: float = Field(description="its signed push on the predicted class's raw score")
+
+
+class Explanation(BaseModel):
+    prediction: str
+    confidence: float
+    raw_score: float = Field(description="bias + sum of contributions + rest")
+    bias: float
+    contributions: list[Contribution]
+    rest: float = Field(description="the contributions of every input not listed")
+    method: str
+    model: str
+    version: int
+
 
 TopK = Query(3, ge=1, le=50, description="classes to list (classification)")
 
@@ -74,6 +94,14 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         ans = await run_in_threadpool(answer, request, [{"image": b} for b in images], top_k, rid, started)
         return respond(ans, batch_body(ans), rid)
 
+    async def explain(request: Request, top: int = Query(10, ge=1, le=100, description="inputs to name")) -> Response:
+        record = parse(Record, await request.body())
+        loaded = ctx.holder.get(name)
+        # tree contributions release the GIL: off the event loop, two requests explain at once on two cores
+        out = await run_in_threadpool(task.explain, loaded.model, record.model_dump(), top)
+        return json_response({**out, "model": loaded.name, "version": loaded.version}, version=loaded.version,
+                             request_id=request_id(request))
+
     async def info() -> Response:
         loaded = ctx.holder.get(name)
         return json_response(loaded.info(), version=loaded.version)
@@ -92,6 +120,10 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         api.add_api_route("/predict/batch", predict_batch, methods=["POST"],
                           summary=f"Predict up to {settings.max_batch_rows} {name} records",
                           openapi_extra=body_schema(Batch))
+        api.add_api_route("/explain", explain, methods=["POST"], response_model=Explanation,
+                          summary=f"Predict one {name} record and name the inputs that pushed the prediction",
+                          openapi_extra=body_schema(Record),
+                          responses={501: {"description": "the served model family has no exact explanation"}})
     api.add_api_route("/info", info, methods=["GET"])
     if task.can_generate:
         _add_generate(api, task, ctx)
