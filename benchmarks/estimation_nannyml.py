@@ -11,8 +11,10 @@ log keeps (the predicted class and its confidence).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,6 +24,9 @@ from sklearn.metrics import accuracy_score, f1_score
 
 
 def main() -> None:
+    # NannyML posts usage analytics to segment.io unless told not to; one window is one chunk (on purpose)
+    os.environ["NML_DISABLE_USAGE_LOGGING"] = "1"
+    warnings.filterwarnings("ignore", message="The resulting number of chunks is too low")
     import nannyml as nml
 
     folder = Path(sys.argv[1])

@@ -83,7 +83,10 @@ def test_predict_page_scores_a_typed_product(app):
 
     assert _metric(app, "Prediction") in CATEGORIES
     assert _metric(app, "Confidence").endswith("%")
-    assert len(app.get("arrow_bar_chart")) + len(app.get("vega_lite_chart")) >= 1
+    # the probabilities and the explanation: two charts, and the decomposition in the caption
+    assert len(app.get("arrow_bar_chart")) + len(app.get("vega_lite_chart")) >= 2
+    assert any(h.value == "Why" for h in app.subheader)
+    assert any("Raw score of" in c.value and "bias" in c.value for c in app.caption)
 
 
 @pytest.mark.skipif(not os.path.exists(FASHION_MNIST_DIR), reason="dataset-fashion-mnist not installed")
@@ -104,7 +107,14 @@ def test_models_page_lists_versions_history_and_moves_the_alias_on_confirmation(
     assert sorted(versions["version"].tolist()) == [1, 2]
     history = app.dataframe[1].value
     assert len(history) >= 1 and "reason" in history.columns
-    assert len(app.get("image")) >= 1  # the champion's confusion matrix
+    champion = RegistryStore(board_home).champion("category").version
+    assert len(app.get("image")) >= 4  # the champion's confusion matrix, curves, reliability, importance
+    other = 1 if champion == 2 else 2
+    app.selectbox(key="inspect_version").set_value(other).run()
+    assert not app.exception, app.exception
+    assert len(app.get("image")) >= 8  # the inspected version beside the champion
+    summary = app.dataframe[2].value
+    assert "ECE" in summary.index and f"v{champion} (champion)" in summary.columns and f"v{other}" in summary.columns
     store = RegistryStore(board_home)
     before = store.champion("category").version
     target = 1 if before == 2 else 2
@@ -128,6 +138,7 @@ def test_monitoring_page_shows_traffic_drift_accuracy_and_starts_retraining(app,
     drift = app.dataframe[0].value
     assert {"feature", "threshold", "drifted"} <= set(drift.columns) and "price" in drift["feature"].tolist()
     assert _metric(app, "Live accuracy").endswith("of 50")
+    assert _metric(app, "Estimated accuracy (no labels)").endswith("%") and _metric(app, "Outliers").endswith("%")
     app.button(key="retrain").click().run()
     assert any("retraining started" in s.value for s in app.success)
     deadline = time.monotonic() + 240

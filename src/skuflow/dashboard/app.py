@@ -106,6 +106,8 @@ def predict_page(settings: Settings, store: RegistryStore) -> None:
     bars = preds.chart(0)
     if bars:
         _bar_chart(bars)
+    if task.input_kind == "record":
+        _explanation(task, model, record)
     if task.can_generate:
         copies = task.generate(model, record, variants=4, seed=0)
         best = copies[0]
@@ -117,6 +119,23 @@ def predict_page(settings: Settings, store: RegistryStore) -> None:
         st.dataframe(pd.DataFrame([{"score": round(c["confidence_score"], 4), "caption": c["social_media_caption"]}
                                    for c in copies]), hide_index=True)
 
+
+
+def _explanation(task: Any, model: Any, record: dict[str, Any]) -> None:
+    """The inputs that pushed the prediction, as the explain route answers them."""
+    from skuflow.errors import NotSupportedError
+
+    st.subheader("Why")
+    try:
+        why = task.explain(model, record, top=10)
+    except NotSupportedError as exc:
+        st.caption(exc.message)
+        return
+    rows = pd.DataFrame([{"input": f"{c['feature']} ({c['family']})", "contribution": c["contribution"]}
+                         for c in why["contributions"]])
+    st.caption(f"Raw score of '{why['prediction']}': {why['raw_score']:.3f} = bias {why['bias']:.3f} + these "
+               f"inputs + {why['rest']:.3f} from all others ({why['method']})")
+    st.bar_chart(rows.set_index("input"), horizontal=True)
 
 
 def _record_form(task: Any) -> dict[str, Any] | None:
@@ -152,6 +171,26 @@ def _numeric(annotation: Any) -> bool:
     args = typing.get_args(annotation) or (annotation,)
     return any(a in (int, float) for a in args)
 
+def _evaluation(store: RegistryStore, name: str, versions: list[int], champion: int | None) -> None:
+    """Any version's evaluation beside the champion's: figures side by side, headline numbers in one table."""
+    st.subheader("Evaluation (test split)")
+    default = versions.index(champion) if champion in versions else 0
+    chosen = st.selectbox("Version to inspect", versions, index=default, key="inspect_version")
+    shown = [int(chosen)] if champion in (None, chosen) else [int(chosen), int(champion)]
+    views = [data.evaluation_view(store, name, v) for v in shown]
+    summary = pd.DataFrame({f"v{v['version']}" + (" (champion)" if v["version"] == champion else ""): v["summary"]
+                            for v in views})
+    if not summary.empty:
+        st.dataframe(summary)
+    for caption in data.EVALUATION_FIGURES.values():
+        pngs = [(v["version"], v["figures"].get(caption)) for v in views]
+        if not any(png for _, png in pngs):
+            continue
+        for column, (version, png) in zip(st.columns(len(pngs)), pngs, strict=True):
+            if png:
+                column.image(png, caption=f"v{version}: {caption}")
+
+
 def models_page(settings: Settings, store: RegistryStore) -> None:
     name = _pick_task(store, "Models")
     if name is None:
@@ -165,10 +204,7 @@ def models_page(settings: Settings, store: RegistryStore) -> None:
     st.dataframe(versions, hide_index=True)
     st.subheader("Promotion history")
     st.dataframe(data.history_frame(store, name), hide_index=True)
-    if champ and champ.run_id:
-        png = store.artifact_bytes(champ.run_id, "confusion_matrix.png")
-        if png:
-            st.image(png, caption=f"v{champ.version}: confusion matrix (test split)", width=520)
+    _evaluation(store, name, versions["version"].tolist(), champ.version if champ else None)
     st.subheader("Move the champion alias")
     choice = st.selectbox("Version", versions["version"].tolist(), key="promote_version")
     reason = st.text_input("Reason (kept in the history)", value="from the dashboard", key="move_reason")

@@ -43,6 +43,33 @@ def history_frame(store: RegistryStore, task: str) -> pd.DataFrame:
 
 
 
+EVALUATION_FIGURES = {"confusion_matrix.png": "confusion matrix", "roc_pr_curves.png": "ROC and precision-recall",
+                      "reliability.png": "reliability", "importance.png": "what the model leans on",
+                      "residuals.png": "residuals"}
+
+
+def evaluation_view(store: RegistryStore, task: str, version: int) -> dict[str, Any]:
+    """One version's evaluation as the Models page shows it: its figures (PNG bytes, test split) and the
+    headline numbers read from their JSON data."""
+    info = store.version(store.model_name(task), version)
+    if not info.run_id:
+        return {"version": version, "figures": {}, "summary": {}}
+    figures = {caption: png for name, caption in EVALUATION_FIGURES.items()
+               if (png := store.artifact_bytes(info.run_id, name))}
+    summary: dict[str, Any] = {}
+    raw = store.artifact_bytes(info.run_id, "roc_pr_curves.json")
+    if raw:
+        curves = json.loads(raw)
+        summary.update({f"{avg} ROC-AUC": curves["roc"][avg]["auc"] for avg in ("macro", "micro")
+                        if avg in curves["roc"]})
+        summary.update({f"{avg} AP": curves["pr"][avg]["average_precision"] for avg in ("macro", "micro")
+                        if avg in curves["pr"]})
+    raw = store.artifact_bytes(info.run_id, "reliability.json")
+    if raw:
+        summary["ECE"] = json.loads(raw)["ece"]
+    return {"version": version, "figures": figures, "summary": {k: round(v, 4) for k, v in summary.items()}}
+
+
 def traffic(plog: PredictionLog, task: str, last: int = 5000, freq: str = "1min") -> pd.DataFrame:
     """Requests and latency (mean, p95) per time bucket from the prediction log."""
     frame = plog.window(task, last=last)
