@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-fast test-airflow lint bench-quality bench-images bench-serving bench-experiments bench-batch bench-drift bench-drift-evidently bench-prediction-log lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-fast test-airflow lint bench-quality bench-images bench-serving bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-prediction-log lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,18 @@ bench-prediction-log: venv
 
 bench-drift: venv
 	$(BIN)/python benchmarks/drift.py
+
+bench-estimation: venv  ## accuracy before labels and outliers on PriceRunner windows (~10 min)
+	$(BIN)/python benchmarks/estimation.py
+
+bench-estimation-nannyml: venv  ## NannyML's CBPE on the same windows; NannyML pins its own stack: own environment
+	test -d .venv-nannyml || $(PYTHON) -m venv .venv-nannyml
+	.venv-nannyml/bin/python -m pip install --quiet "nannyml==0.13.1" statsmodels pyarrow
+	$(BIN)/python benchmarks/estimation.py --windows 50 --save-windows .skuflow/estimation-windows
+	.venv-nannyml/bin/python benchmarks/estimation_nannyml.py .skuflow/estimation-windows
+
+bench-explain: venv sysdeps  ## /explain against /predict on one worker, concurrency 8 (wrk)
+	$(BIN)/python benchmarks/explain.py
 
 bench-drift-evidently: venv  ## Evidently 0.7 needs pandas < 3: it gets its own environment
 	test -d .venv-evidently || $(PYTHON) -m venv .venv-evidently

@@ -134,3 +134,16 @@ def test_cross_fitted_blend_trains_registers_and_serves_from_the_registry(tmp_pa
         q = client.post("/v1/creative/predict", json=PRODUCT)
         assert q.status_code == 200 and q.json()["prediction"] in ("good", "poor")
         assert q.headers["X-Model-Version"] == str(result.version)
+        # the blend is explained through its strongest member, phrase by phrase
+        poor = {"title": "Cheap and flimsy", "description": "The fabric is thin and scratchy, the seams came apart "
+                "after one wash. Returned it."}
+        why = client.post("/v1/creative/explain?top=4", json=poor)
+        assert why.status_code == 200, why.text
+        body = why.json()
+        strongest = max(model.weights_, key=lambda n: abs(model.weights_[n]))
+        assert body["prediction"] == "poor" and strongest in body["method"]
+        assert len(body["contributions"]) == 4 and all(c["family"] in ("title", "description")
+                                                       for c in body["contributions"])
+        # the phrase that argues most for "poor" is one a reader would point at
+        top = max(body["contributions"], key=lambda c: c["contribution"])["feature"].lower()
+        assert any(w in top for w in ("cheap", "flimsy", "thin", "scratchy", "apart", "returned")), top

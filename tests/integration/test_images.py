@@ -63,7 +63,8 @@ def test_training_logs_curves_confusion_and_mistakes(returns_home):
     assert result.metrics["accuracy"] > 0.4  # ten classes: chance is 0.1
     store = RegistryStore(settings)
     artifacts = {a.path for a in store.client.list_artifacts(result.run_id)}
-    assert {"learning_curves.png", "misclassified.png", "confusion_matrix.png"} <= artifacts
+    assert {"learning_curves.png", "misclassified.png", "confusion_matrix.png", "saliency.png",
+            "roc_pr_curves.json", "reliability.png"} <= artifacts
     curve = store.client.get_metric_history(result.run_id, "epoch.train_loss")
     assert [m.step for m in curve] == [1, 2, 3]
 
@@ -120,6 +121,29 @@ def test_api_predicts_uploads_and_base64_and_refuses_bad_images(returns_home, fm
         logged = decode_features(client.app.state.scorer.plog.window("returns", 10))
         assert len(logged) >= 5 and {"sha256", "brightness", "width"} <= set(logged[0])
         assert "image" not in logged[0]
+
+
+@needs_fmnist
+def test_explain_shows_where_the_model_looked(returns_home, fmnist):
+    settings, _ = returns_home
+    settings = settings.model_copy(update={"max_image_bytes": 50_000})
+    img = fmnist["image"].iloc[-1]
+    with TestClient(create_app(settings)) as client:
+        wait_ready(client)
+        r = client.post("/v1/returns/explain", files={"file": ("item.png", img, "image/png")})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        predicted = client.post("/v1/returns/predict", files={"file": ("item.png", img, "image/png")}).json()
+        assert (body["prediction"], body["confidence"]) == (predicted["prediction"], predicted["confidence"])
+        grid = np.asarray(body["grid"])
+        assert grid.shape == (7, 7) and np.abs(grid).max() > 0  # covering some part of the photo matters
+        assert base64.b64decode(body["heatmap_png_base64"])[:4] == b"\x89PNG"
+        noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8))
+        buf = io.BytesIO()
+        noise.save(buf, format="PNG")
+        too_big = client.post("/v1/returns/explain", files={"file": ("n.png", buf.getvalue(), "image/png")})
+        assert too_big.status_code == 413 and "image cap" in too_big.json()["message"]
+        assert client.post("/v1/nope/explain", files={"file": ("item.png", img, "image/png")}).status_code == 404
 
 
 @needs_fmnist

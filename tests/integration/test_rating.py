@@ -53,6 +53,11 @@ def test_rating_learns_stars_with_intervals_that_cover(reviews, tmp_path):
         h, s = happy.json(), sad.json()
         assert h["prediction"] - s["prediction"] > 0.75, (h, s)  # a rave and a return are stars apart
         assert h["interval"][0] <= h["prediction"] <= h["interval"][1]
+        why = client.post("/v1/rating/explain", json={"title": "Love it", "description": "Perfect fit, "
+                                                                                       "gorgeous colour."}).json()
+        assert why["prediction"] == pytest.approx(h["prediction"]) and why["method"].startswith("phrase")
+        top = max(why["contributions"], key=lambda c: c["contribution"])  # the phrase that adds most stars
+        assert top["contribution"] > 0 and any(w in top["feature"].lower() for w in ("love", "perfect", "gorgeous"))
         empty = client.post("/v1/rating/predict", json={"title": ""})
         assert empty.status_code == 422 and "title or description" in empty.json()["message"]
 

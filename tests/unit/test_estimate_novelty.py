@@ -101,3 +101,18 @@ def test_novelty_scores_a_training_row_as_familiar_and_an_empty_row_as_novel(tex
     detector = NoveltyDetector.fit(text_space.transform(titles), text_space.transform(_titles(500, seed=2)))
     scores = detector.scores(text_space.transform([titles[0], ""]))
     assert scores[0] == pytest.approx(0.0, abs=1e-5) and scores[1] == pytest.approx(1.0)
+
+
+def test_occlusion_finds_the_part_of_the_image_the_model_reads():
+    from skuflow.evaluation.occlusion import occlusion_map
+
+    def proba(pixels: np.ndarray) -> np.ndarray:  # a "model" that looks only at the top-left quarter
+        seen = pixels[:, :14, :14, 0].mean(axis=(1, 2)) / 255.0
+        p = 1 / (1 + np.exp(-(8 * seen - 2)))
+        return np.column_stack([1 - p, p])
+
+    image = np.full((28, 28, 1), 40, dtype=np.uint8)
+    image[:14, :14] = 250  # bright where the model looks
+    k, p, drops = occlusion_map(proba, image)
+    assert k == 1 and p > 0.9
+    assert (drops[:3, :3] > 0).all() and np.allclose(drops[4:, :], 0) and np.allclose(drops[:, 4:], 0)

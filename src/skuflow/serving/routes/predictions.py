@@ -23,20 +23,33 @@ from skuflow.tasks.base import Task, get_task
 
 
 class Contribution(BaseModel):
-    feature: str = Field(description="the input as the user knows it: an n-gram, 'seller_id=S1', 'price = 12'")
+    feature: str = Field(description="the input as the user knows it: an n-gram, 'seller_id=S1', 'price = 12', "
+                         "a phrase of the title")
     family: str
-    value: float = Field(description="the feature's value in the model's input")
-    contribution: float = Field(description="its signed push on the predicted class's raw score")
+    value: float | None = Field(None, description="the feature's value in the model's input (exact methods)")
+    contribution: float = Field(description="its signed push on the prediction's raw score (log-odds, margin "
+                                "or predicted value)")
 
 
 class Explanation(BaseModel):
+    prediction: str | float
+    confidence: float | None = None
+    raw_score: float | None = Field(None, description="exact methods: bias + sum of contributions + rest")
+    bias: float | None = None
+    contributions: list[Contribution]
+    rest: float | None = Field(None, description="exact methods: the contributions of every input not listed")
+    method: str
+    model: str
+    version: int
+
+
+class ImageExplanation(BaseModel):
     prediction: str
     confidence: float
-    raw_score: float = Field(description="bias + sum of contributions + rest")
-    bias: float
-    contributions: list[Contribution]
-    rest: float = Field(description="the contributions of every input not listed")
     method: str
+    grid: list[list[float]] = Field(description="drop in the predicted class's log-odds when each cell is "
+                                    "covered, rows top to bottom")
+    heatmap_png_base64: str = Field(description="the photo with the grid laid over it, as a PNG")
     model: str
     version: int
 
@@ -102,6 +115,13 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         return json_response({**out, "model": loaded.name, "version": loaded.version}, version=loaded.version,
                              request_id=request_id(request))
 
+    async def explain_image(request: Request) -> Response:
+        images = await read_images(request, False, 1, settings.max_image_bytes)
+        loaded = ctx.holder.get(name)
+        out = await run_in_threadpool(task.explain, loaded.model, {"image": images[0]})
+        return json_response({**out, "model": loaded.name, "version": loaded.version}, version=loaded.version,
+                             request_id=request_id(request))
+
     async def info() -> Response:
         loaded = ctx.holder.get(name)
         return json_response(loaded.info(), version=loaded.version)
@@ -114,6 +134,9 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         api.add_api_route("/predict/batch", predict_image_batch, methods=["POST"],
                           summary=f"Predict up to {settings.max_batch_images} {name} images",
                           openapi_extra=image_body_schema("files", ImageBatch))
+        api.add_api_route("/explain", explain_image, methods=["POST"], response_model=ImageExplanation,
+                          summary=f"Predict one {name} image and show where the model looked (occlusion heat map)",
+                          openapi_extra=image_body_schema("file", ImageRecord))
     else:
         api.add_api_route("/predict", predict, methods=["POST"], response_model=answer_model,
                           summary=f"Predict one {name} record", openapi_extra=body_schema(Record))
