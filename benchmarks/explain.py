@@ -68,21 +68,23 @@ def main() -> None:
     try:
         wait_http(base + "/ready")
         routes = {"explain": "/v1/category/explain?top=10", "predict": "/v1/category/predict"}
-        for name, route in routes.items():
-            url = base + route
-            wrk(url, record, args.concurrency, 2)  # warm-up
-            cases[name] = wrk(url, record, args.concurrency, args.duration)
-            print(f"{name}: {cases[name]}", file=sys.stderr, flush=True)
+        for conc in (1, args.concurrency):
+            for name, route in routes.items():
+                url = base + route
+                wrk(url, record, conc, 2)  # warm-up
+                cases[f"{name}_c{conc}"] = wrk(url, record, conc, args.duration)
+                print(f"{name} c={conc}: {cases[f'{name}_c{conc}']}", file=sys.stderr, flush=True)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         shutil.rmtree(home, ignore_errors=True)
-    print_table(f"category v{result.version} (LightGBM, {args.trees} rounds), concurrency {args.concurrency}, "
-                f"1 worker, {args.duration}s", ["route", "req/s", "p50 ms", "p99 ms", "errors", "in-process ms"],
-                [["/explain?top=10", f"{cases['explain']['rps']:.0f}", f"{cases['explain']['p50_ms']:.2f}",
-                  f"{cases['explain']['p99_ms']:.2f}", cases["explain"]["errors"], f"{in_process_ms:.3f}"],
-                 ["/predict", f"{cases['predict']['rps']:.0f}", f"{cases['predict']['p50_ms']:.2f}",
-                  f"{cases['predict']['p99_ms']:.2f}", cases["predict"]["errors"], f"{predict_ms:.3f}"]])
+    rows = []
+    for key, stats in cases.items():
+        name, conc = key.rsplit("_c", 1)
+        rows.append([f"/{name}", conc, f"{stats['rps']:.0f}", f"{stats['p50_ms']:.2f}", f"{stats['p99_ms']:.2f}",
+                     stats["errors"], f"{in_process_ms if name == 'explain' else predict_ms:.3f}"])
+    print_table(f"category v{result.version} (LightGBM, {args.trees} rounds), 1 worker, {args.duration}s per cell",
+                ["route", "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "in-process ms"], rows)
     print(json.dumps({"trees": args.trees, "concurrency": args.concurrency, "in_process_explain_ms": in_process_ms,
                       "in_process_predict_ms": predict_ms, **cases}))
 

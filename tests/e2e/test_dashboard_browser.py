@@ -1,5 +1,6 @@
 """The dashboard in a real browser: `skuflow dashboard` on 127.0.0.1, Debian's headless Chromium driven
-by Playwright, a photo uploaded on the Predict page, the prediction read back, a screenshot saved."""
+by Playwright, a photo uploaded on the Predict page, the prediction read back, a screenshot saved, and the
+Models page's evaluation figures rendered."""
 
 from __future__ import annotations
 
@@ -56,11 +57,24 @@ def test_upload_a_photo_and_read_the_prediction(tmp_path):
             page.wait_for_timeout(500)
             shot = tmp_path / "dashboard.png"
             page.screenshot(path=str(shot), full_page=True)
+            # the Models page: the version's evaluation figures (confusion matrix, curves, reliability,
+            # saliency) rendered as images the browser decoded
+            page.locator('[data-testid="stSidebar"]').get_by_text("Models", exact=True).click()
+            page.get_by_text("Evaluation (test split)").wait_for(timeout=60_000)
+            images = page.locator('[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img')
+            page.wait_for_function("document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 4",
+                                   timeout=60_000)
+            page.wait_for_timeout(500)
+            decoded = images.evaluate_all("els => els.map(e => e.complete && e.naturalWidth > 0)")
+            captions = page.locator('[data-testid="stImage"]').all_inner_texts()
             browser.close()
     finally:
         board.terminate()
         board.wait(timeout=30)
     assert predicted in FASHION_MNIST_CLASSES
+    assert len(decoded) >= 4 and all(decoded), decoded
+    assert any("ROC and precision-recall" in c for c in captions) and any("where the model looks" in c
+                                                                         for c in captions), captions
     assert shot.stat().st_size > 10_000
     if os.environ.get("SKUFLOW_SCREENSHOT_TO"):  # how the README's picture was made
         shutil.copy(shot, os.environ["SKUFLOW_SCREENSHOT_TO"])

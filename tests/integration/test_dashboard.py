@@ -98,6 +98,7 @@ def test_predict_page_classifies_an_uploaded_photo(app):
     from skuflow.images.sources import FASHION_MNIST_CLASSES
 
     assert _metric(app, "Prediction") in FASHION_MNIST_CLASSES
+    assert any("occlusion" in c for i in app.get("image") for c in i.captions)  # the heat map under the prediction
 
 
 def test_models_page_lists_versions_history_and_moves_the_alias_on_confirmation(app, board_home):

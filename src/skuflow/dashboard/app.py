@@ -106,8 +106,7 @@ def predict_page(settings: Settings, store: RegistryStore) -> None:
     bars = preds.chart(0)
     if bars:
         _bar_chart(bars)
-    if task.input_kind == "record":
-        _explanation(task, model, record)
+    _explanation(task, model, record)
     if task.can_generate:
         copies = task.generate(model, record, variants=4, seed=0)
         best = copies[0]
@@ -130,6 +129,17 @@ def _explanation(task: Any, model: Any, record: dict[str, Any]) -> None:
         why = task.explain(model, record, top=10)
     except NotSupportedError as exc:
         st.caption(exc.message)
+        return
+    if "heatmap_png_base64" in why:  # an image: where covering the photo changes the prediction most
+        import base64
+
+        st.image(base64.b64decode(why["heatmap_png_base64"]), width=320,
+                 caption=f"{why['method']}: red cells support '{why['prediction']}', blue ones argue against it")
+        return
+    if "raw_score" not in why:  # occlusion of text: phrases and their push, no exact sum
+        st.caption(f"{why['method']}: how much each phrase moves the prediction")
+        st.bar_chart(pd.DataFrame({"contribution": [c["contribution"] for c in why["contributions"]]},
+                                  index=[c["feature"] for c in why["contributions"]]), horizontal=True)
         return
     rows = pd.DataFrame([{"input": f"{c['feature']} ({c['family']})", "contribution": c["contribution"]}
                          for c in why["contributions"]])

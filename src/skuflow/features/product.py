@@ -149,7 +149,8 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
                         ("" if record is None else f" = {'none' if math.isnan(price) else f'{price:g}'}")
                 tokens = [t for t in self._id_tokens([record], [float_or_nan(record.get("price"))])[0]
                           if self._hash(t) == k] if record is not None else []
-                return fam, " / ".join(tokens) if tokens else f"hashed id bucket {k}"
+                known = self.__dict__.get("id_names_", {}).get(k)  # models fitted before names were kept
+                return fam, " / ".join(tokens) if tokens else known or f"hashed id bucket {k}"
             start += width
         raise IndexError(j)
 
@@ -193,8 +194,22 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         self.char_vectorizer_ = self._fit_tfidf(texts, "char_wb", self.char_ngrams, self.max_char_features)
         self.cross_char_vectorizer_ = self._fit_tfidf(texts, "char", self.cross_char_ngrams, self.max_char_features)
         self.n_hash_features_ = 2**self.id_hash_bits
+        self.id_names_ = self._frequent_id_tokens(X) if self.id_weight else {}
         self.n_features_out_ = self.transform(X[:1] if len(X) else X).shape[1]
         return self
+
+    def _frequent_id_tokens(self, X: Table, min_count: int = 3) -> dict[int, str]:
+        """Hashed bucket -> its most frequent training token ("seller_id=s10042"), for tokens seen at least
+        ``min_count`` times: hashing forgets names, importance and explanations need them back."""
+        from collections import Counter
+
+        counts = Counter(t for row in self._id_tokens(X, [float_or_nan(v) for v in column(X, "price")]) for t in row)
+        names: dict[int, str] = {}
+        for token, n in counts.most_common():
+            if n < min_count:
+                break
+            names.setdefault(self._hash(token), token)
+        return names
 
     def text_features(self, X: Table) -> sp.csr_matrix:
         """The n-gram blocks alone: what a product's text shares with the training catalogue (novelty reads
