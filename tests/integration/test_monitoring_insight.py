@@ -58,3 +58,28 @@ def test_another_catalogue_in_the_traffic_is_flagged_as_outliers(client):
     assert body["outliers"]["flagged"] and body["outliers"]["share"] > 0.2
     assert body["alarm"] and any("outliers" in a for a in body["alerts"])
     assert "skuflow_window_alarm{" in client.get("/metrics").text
+
+
+def test_outliers_alone_start_a_retraining(client, trained_home):
+    """The monitor reads the window the previous test logged (half of it another catalogue's titles). The
+    retraining subprocess is replaced by a recorder: starting it is what is under test, and a real run is
+    covered by the closed-loop test."""
+    from skuflow.flows.retrain import Monitor
+
+    class Recorder:
+        started: list[tuple[str, str]] = []
+
+        def start(self, task: str, reason: str):
+            self.started.append((task, reason))
+            return None, True
+
+    s, _ = trained_home
+    policy = s.model_copy(update={"retrain_consecutive": 1, "retrain_min_rows": 100, "drift_window": 300})
+    runner = Recorder()
+    monitor = Monitor(policy, client.app.state.scorer.plog, runner, served=client.app.state.holder.loaded)
+    last = monitor.check_once(now=0.0)["category"]
+    assert last["alerts"] and any("outliers" in a for a in last["alerts"])
+    assert last["retrain"] and runner.started[0][0] == "category"
+    quiet = policy.model_copy(update={"outlier_alert": False, "estimated_drop_alert": 0.0})
+    again = Monitor(quiet, client.app.state.scorer.plog, Recorder(), served=client.app.state.holder.loaded)
+    assert not again.check_once(now=0.0)["category"]["alerts"]

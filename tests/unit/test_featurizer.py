@@ -122,6 +122,20 @@ def test_an_svc_without_a_temperature_predicts_the_same_classes():
     data = generate_catalogue(300, seed=5)
     features = ProductFeaturizer().fit(data)
     X, y = features.transform(data), data["category"].to_numpy()
-    calibrated, bare = TemperatureScaledSVC(cv=3).fit(X, y), TemperatureScaledSVC(cv=0).fit(X, y)
-    assert bare.temperature_ == 1.0 and calibrated.temperature_ != 1.0
-    assert (bare.predict(X) == calibrated.predict(X)).all()
+    bare = TemperatureScaledSVC(cv=0).fit(X, y)
+    assert bare.temperature_ == 1.0
+    for cv in (1, 3):  # one held-out third (the default), or out-of-fold scores of every row
+        calibrated = TemperatureScaledSVC(cv=cv).fit(X, y)
+        assert calibrated.temperature_ != 1.0 and (bare.predict(X) == calibrated.predict(X)).all()
+
+
+def test_a_class_with_one_row_still_trains_and_calibrates():
+    from skuflow.estimators.calibrated_svc import TemperatureScaledSVC
+
+    data = generate_catalogue(300, seed=5)
+    y = data["category"].to_numpy().astype(object)
+    y[0], y[1] = "rare_a", "rare_b"  # one row each: no split can put them on both sides
+    X = ProductFeaturizer().fit(data).transform(data)
+    for cv in (1, 3):
+        model = TemperatureScaledSVC(cv=cv).fit(X, y)
+        assert model.temperature_ != 1.0 and model.predict_proba(X).shape == (300, len(set(y)))

@@ -7,11 +7,13 @@ out-of-fold decision scores, leaves the SVM's argmax untouched and still gives h
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
@@ -30,7 +32,7 @@ def fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
 class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
     """One-vs-rest LinearSVC whose ``predict_proba`` is softmax(decision / T)."""
 
-    def __init__(self, C: float = 1.0, max_iter: int = 5000, cv: int = 3, random_state: int = 0) -> None:
+    def __init__(self, C: float = 1.0, max_iter: int = 5000, cv: int = 1, random_state: int = 0) -> None:
         self.C = C
         self.max_iter = max_iter
         self.cv = cv
@@ -41,13 +43,28 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         base = LinearSVC(C=self.C, max_iter=self.max_iter)
         self.temperature_ = 1.0
-        if self.cv >= 2:  # cv=0: no temperature (tuning trials are scored on the argmax, which it never moves)
-            oof = np.zeros((len(y), len(self.classes_)), dtype=float)
-            folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
+        # cv=0: no temperature (tuning trials are scored on the argmax, which it never moves). cv=1: one fit on
+        # two thirds, scored on the last third -- one scalar needs no more rows than that, and it costs one
+        # extra fit where 3 folds cost three (PriceRunner: 33 s instead of 60 s, ECE 0.0054 with folds).
+        # cv>=2: out-of-fold scores of every row.
+        if self.cv >= 1:
+            rare = np.bincount(y_idx).min() < max(2, self.cv)  # a class too small to sit on both sides
+            if self.cv == 1:
+                split = ShuffleSplit if rare else StratifiedShuffleSplit
+                folds: Any = split(n_splits=1, test_size=1 / 3, random_state=self.random_state)
+            else:
+                folds = (KFold if rare else StratifiedKFold)(n_splits=self.cv, shuffle=True,
+                                                             random_state=self.random_state)
+            scores, held = [], []
             for fit_idx, held_idx in folds.split(np.zeros(len(y)), y_idx):
+                if len(np.unique(y_idx[fit_idx])) < 2:
+                    continue
                 fold_model = clone(base).fit(X[fit_idx], y_idx[fit_idx])
-                oof[held_idx] = self._scores(fold_model, X[held_idx], len(self.classes_))
-            self.temperature_ = fit_temperature(oof, y_idx)
+                seen = np.isin(y_idx[held_idx], fold_model.classes_)  # rows of a class the fold never saw
+                scores.append(self._fold_scores(fold_model, X[held_idx[seen]], len(self.classes_)))
+                held.append(held_idx[seen])
+            if held and sum(map(len, held)):
+                self.temperature_ = fit_temperature(np.vstack(scores), y_idx[np.concatenate(held)])
         self.svc_ = clone(base).fit(X, y_idx)
         # kept as plain arrays: X @ coef.T is what decision_function computes, minus its input checks
         self.coef_ = np.asarray(self.svc_.coef_, dtype=np.float64)
@@ -55,8 +72,15 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
         return self
 
     @staticmethod
-    def _scores(model: LinearSVC, X, n_classes: int) -> np.ndarray:
-        return TemperatureScaledSVC._two_columns(model.decision_function(X), n_classes)
+    def _fold_scores(model: LinearSVC, X, n_classes: int) -> np.ndarray:
+        """A fold model's scores in the full model's class columns; a class it never saw scores far below
+        every class it did, so it takes no probability."""
+        d = TemperatureScaledSVC._two_columns(model.decision_function(X), len(model.classes_))
+        if len(model.classes_) == n_classes:
+            return d
+        full = np.full((d.shape[0], n_classes), (d.min() if d.size else 0.0) - 30.0)
+        full[:, model.classes_] = d
+        return full
 
     @staticmethod
     def _two_columns(d: np.ndarray, n_classes: int) -> np.ndarray:

@@ -125,7 +125,8 @@ def global_importance(model: Any, per_class: int = 10) -> dict[str, Any] | None:
         featurizer, est = _parts(model)
     except NotSupportedError:
         return None
-    families = [fam for fam, width in featurizer.blocks() for _ in range(width)]
+    blocks = featurizer.blocks()
+    starts = np.cumsum([0] + [w for _, w in blocks[:-1]])
     if hasattr(est, "booster_"):
         weight = np.asarray(est.booster_.feature_importance(importance_type="gain"), dtype=float)
         measure = "total gain"
@@ -133,21 +134,28 @@ def global_importance(model: Any, per_class: int = 10) -> dict[str, Any] | None:
         weight = np.abs(np.asarray(est.coef_, dtype=float)).sum(axis=0)
         measure = "sum of |coefficient| over classes"
     by_family: dict[str, float] = {}
-    for fam, w in zip(families, weight, strict=True):
-        by_family[fam] = by_family.get(fam, 0.0) + float(w)
+    for (fam, _), total_of_block in zip(blocks, np.add.reduceat(weight, starts), strict=True):
+        by_family[fam] = by_family.get(fam, 0.0) + float(total_of_block)
     total = sum(by_family.values()) or 1.0
-    top = [int(j) for j in np.argsort(-weight)[:TOP_FEATURES] if weight[j] > 0]
+    family_of = np.repeat(np.arange(len(blocks)), [w for _, w in blocks])
     out: dict[str, Any] = {
         "measure": measure,
         "families": {f: v / total for f, v in sorted(by_family.items(), key=lambda kv: -kv[1])},
-        "features": [{"feature": featurizer.feature_name(j)[1], "family": families[j],
-                      "share": float(weight[j] / total)} for j in top]}
+        "features": [{"feature": featurizer.feature_name(j)[1], "family": blocks[family_of[j]][0],
+                      "share": float(weight[j] / total)} for j in _top(weight, TOP_FEATURES) if weight[j] > 0]}
     if hasattr(est, "coef_") and np.asarray(est.coef_).shape[0] == len(est.classes_):
         coef = np.asarray(est.coef_, dtype=float)
-        out["per_class"] = {str(c): [{"feature": featurizer.feature_name(int(j))[1], "weight": float(coef[i, j])}
-                                     for j in np.argsort(-coef[i])[:per_class]]
+        out["per_class"] = {str(c): [{"feature": featurizer.feature_name(j)[1], "weight": float(coef[i, j])}
+                                     for j in _top(coef[i], per_class)]
                             for i, c in enumerate(est.classes_)}
     return out
+
+
+def _top(values: np.ndarray, n: int) -> list[int]:
+    """Indices of the ``n`` largest values, largest first (a partition, not a sort of a million columns)."""
+    n = min(n, len(values))
+    part = np.argpartition(-values, n - 1)[:n] if n else np.array([], dtype=int)
+    return [int(j) for j in part[np.argsort(-values[part], kind="stable")]]
 
 
 def importance_figure(data: dict[str, Any], title: str):

@@ -124,7 +124,10 @@ class CategoryTask(ClassificationTask):
     def novelty_features(self, model: Any, X: Table) -> Any:
         """The title and description n-grams only: a title from another catalogue is novel whatever
         seller and price it comes with."""
-        return model.steps[0][1].text_features(X)
+        featurizer = model.steps[0][1]
+        if not hasattr(featurizer, "text_features"):  # a pipeline built by hand: its whole feature space
+            return super().novelty_features(model, X)
+        return featurizer.text_features(X)
 
     def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
         kind = model_config.get("kind") or self.default_kind
