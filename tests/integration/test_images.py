@@ -124,6 +124,20 @@ def test_api_predicts_uploads_and_base64_and_refuses_bad_images(returns_home, fm
 
 
 @needs_fmnist
+def test_the_gate_tells_photos_apart(fmnist):
+    """Seen rows are digests of the photo bytes: test photos are unseen, a training photo is seen (before,
+    every row digested to the same empty value and the gate never had a row to compare)."""
+    from skuflow.tasks.base import get_task
+    from skuflow.training.seen_rows import SeenRows
+
+    task = get_task("returns")
+    train_rows, test_rows = fmnist[fmnist["split"] != "test"], fmnist[fmnist["split"] == "test"]
+    seen = SeenRows.of(train_rows, task.input_columns())
+    assert seen.unseen(test_rows, task.input_columns()).sum() == len(test_rows)
+    assert not seen.unseen(train_rows.head(5), task.input_columns()).any()
+
+
+@needs_fmnist
 def test_explain_shows_where_the_model_looked(returns_home, fmnist):
     settings, _ = returns_home
     settings = settings.model_copy(update={"max_image_bytes": 50_000})

@@ -54,3 +54,36 @@ def test_digest_depends_on_content_only():
     b = a.copy()
     b.loc[3, "price"] = b.loc[3, "price"] + 1
     assert dataset_digest(a) != dataset_digest(b)
+
+
+def test_json_lines_under_a_json_name_are_read_as_lines(tmp_path):
+    import gzip
+    import json
+
+    rows = [{"reviewText": "fits well", "overall": 5}, {"reviewText": "too small", "overall": 2}]
+    dump = tmp_path / "Clothing_5.json.gz"  # how public review dumps are named
+    with gzip.open(dump, "wt") as fh:
+        fh.write("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert read_table(str(dump)).to_dict("records") == rows
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps(rows))  # a real JSON document still reads as one
+    assert read_table(str(array)).to_dict("records") == rows
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"a": 1}\n{"a": ')
+    with pytest.raises(DataError, match="broken.json"):
+        read_table(str(broken))
+
+
+def test_duplicates_that_straddle_the_split_are_counted_and_the_fix_named(settings):
+    from skuflow.training.config import ModelConfig, TrainConfig
+    from skuflow.training.train import train
+
+    catalogue = generate_catalogue(400, seed=3)
+    repeated = pd.concat([catalogue, catalogue.head(200)], ignore_index=True)  # a dump that repeats rows
+    cfg = TrainConfig(model=ModelConfig(kind="linear"))
+    dup = train("category", repeated, cfg, settings).validation["duplicates"]
+    assert dup["exact_rows"] == 200 and dup["test_rows_seen_in_training"] > 0
+    assert "data.dedupe" in dup["hint"]
+    clean = train("category", repeated, cfg.model_copy(update={"data": cfg.data.model_copy(
+        update={"dedupe": ["title", "description"]})}), settings).validation["duplicates"]
+    assert clean["exact_rows"] == 0 and clean["test_rows_seen_in_training"] == 0 and "hint" not in clean

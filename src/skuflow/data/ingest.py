@@ -53,7 +53,14 @@ def read_table(url: str, fmt: str | None = None) -> pd.DataFrame:
                 return pd.read_csv(fh, sep=sep)
             if fmt == "jsonl":
                 return pd.read_json(fh, lines=True)
-            return pd.read_json(fh)
+            try:
+                return pd.read_json(fh)
+            except ValueError as exc:
+                if "Trailing data" not in str(exc):
+                    raise
+        # public review dumps ship JSON lines under a .json(.gz) name: one document per line
+        with fsspec.open(url, "rt", compression="infer", encoding="utf-8") as fh:
+            return pd.read_json(fh, lines=True)
     except DataError:
         raise
     except (ValueError, OSError, UnicodeDecodeError) as exc:

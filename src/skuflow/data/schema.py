@@ -38,14 +38,17 @@ class ValidationReport:
     rows_valid: int
     reasons: dict[str, int] = field(default_factory=dict)
     rejected_examples: list[dict[str, Any]] = field(default_factory=list)
+    # exact repeats and test rows that repeat a training row (skuflow.data.duplicates), once split
+    duplicates: dict[str, Any] | None = None
 
     @property
     def rows_rejected(self) -> int:
         return self.rows_in - self.rows_valid
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows_in": self.rows_in, "rows_valid": self.rows_valid, "rows_rejected": self.rows_rejected,
-                "reasons": self.reasons}
+        out = {"rows_in": self.rows_in, "rows_valid": self.rows_valid, "rows_rejected": self.rows_rejected,
+               "reasons": self.reasons}
+        return out | ({"duplicates": self.duplicates} if self.duplicates is not None else {})
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], where: str = "data") -> None:

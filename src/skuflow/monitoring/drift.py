@@ -89,9 +89,10 @@ class DriftReport:
 
     def add_performance(self, estimate: dict[str, Any] | None, policy: DriftPolicy) -> None:
         self.performance = estimate
-        drop = (estimate or {}).get("accuracy_drop")
-        if (drop is not None and policy.estimated_drop_alert > 0 and estimate["n"] >= policy.min_rows
-                and drop > policy.estimated_drop_alert):
+        if estimate is None or estimate.get("accuracy_drop") is None:
+            return
+        drop = estimate["accuracy_drop"]
+        if policy.estimated_drop_alert > 0 and estimate["n"] >= policy.min_rows and drop > policy.estimated_drop_alert:
             self.alerts.append(f"estimated accuracy {estimate['accuracy']:.1%} is {drop:.1%} below the held-out "
                                f"{estimate['reference_accuracy']:.1%} (alert above {policy.estimated_drop_alert:.1%})")
 

@@ -146,6 +146,11 @@ class ImageTask(ClassificationTask):
     def novelty_features(self, model: Any, X: Table) -> Any:
         return None
 
+    def input_columns(self) -> list[str]:
+        """The photo's bytes: what the gate's seen-row digests, duplicates and batch reads compare (the JSON
+        record's ``image_base64`` is only how a photo travels over HTTP)."""
+        return ["image"]
+
     def log_record(self, record: dict[str, Any]) -> dict[str, Any]:
         from skuflow.images.decode import image_stats
 

@@ -25,6 +25,7 @@ from skuflow.tasks.base import Task, get_task
 from skuflow.tasks.outputs import Predictions
 from skuflow.training.config import SplitConfig, TrainConfig
 from skuflow.training.cv import cross_validate, cv_summary
+from skuflow.training.duplicates import duplicate_report
 from skuflow.training.promote import Decision, promote_if_better, seen_rows_of
 from skuflow.training.seen_rows import SEEN_ROWS_ARTIFACT
 
@@ -191,6 +192,10 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         step(f"{cv_folds}-fold cross-validation on {len(train_df):,} training rows")
         cv_metrics.update(cv_summary(cross_validate(task, config, train_df, cv_folds), task.primary_metric))
 
+    duplicates = duplicate_report(prepared.frame, train_df, test_df, task.input_columns())
+    report.duplicates = duplicates
+    if duplicates.get("hint"):
+        step(f"warning: {duplicates['hint']}")
     store = RegistryStore(settings)
     with store.run(task.name, run_name=f"{model_name}-{digest[:8]}") as run:
         run.set_tags({"skuflow.task": task.name, "dataset_digest": digest, "source": source})
@@ -202,6 +207,8 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         run.log_dataset(train_df, digest, source, f"{task.name}-train", task.label, "training")
         run.log_dataset(test_df, dataset_digest(test_df), source, f"{task.name}-eval", task.label, "evaluation")
         run.log_artifacts({"validation_report.json": report.to_dict() | {"examples": report.rejected_examples}})
+        run.log_metrics({"duplicates.exact_rows": duplicates["exact_rows"],
+                         "duplicates.test_rows_seen_in_training": duplicates["test_rows_seen_in_training"]})
 
         step(f"fit {kind} on {len(train_df):,} rows")
         model = task.build_model(config.model.model_dump(), config.features)
