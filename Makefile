@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-fast test-airflow lint bench-quality bench-images bench-serving bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-prediction-log lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-prediction-log lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,11 @@ sysdeps:
 	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "not installed:$$missing (tests that need them are skipped)"; fi; fi
 
-test: venv sysdeps  ## set up and run the whole suite
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+test: venv sysdeps  ## set up and run the suite (all but the whole-dataset quality checks: make test-quality)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not quality"
+
+test-quality: venv  ## the shipped recipes on whole real datasets against their quality bars
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m quality
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow"

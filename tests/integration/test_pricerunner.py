@@ -15,6 +15,7 @@ PRICERUNNER = SHARED_DATA / "pricerunner" / "pricerunner.csv"
 
 
 @pytest.mark.slow
+@pytest.mark.quality
 @pytest.mark.shared_data
 def test_pricerunner_grouped_split_reaches_quality_bar(tmp_path, monkeypatch):
     monkeypatch.setenv("SKUFLOW_HOME", str(tmp_path / "home"))

@@ -75,12 +75,13 @@ def test_json_lines_under_a_json_name_are_read_as_lines(tmp_path):
 
 
 def test_duplicates_that_straddle_the_split_are_counted_and_the_fix_named(settings):
-    from skuflow.training.config import ModelConfig, TrainConfig
+    from skuflow.training.config import TrainConfig
     from skuflow.training.train import train
+    from tests.conftest import FAST_LGBM
 
     catalogue = generate_catalogue(400, seed=3)
     repeated = pd.concat([catalogue, catalogue.head(200)], ignore_index=True)  # a dump that repeats rows
-    cfg = TrainConfig(model=ModelConfig(kind="linear"))
+    cfg = TrainConfig(model=FAST_LGBM)
     dup = train("category", repeated, cfg, settings).validation["duplicates"]
     assert dup["exact_rows"] == 200 and dup["test_rows_seen_in_training"] > 0
     assert "data.dedupe" in dup["hint"]
