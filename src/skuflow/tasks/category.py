@@ -137,10 +137,11 @@ class CategoryTask(ClassificationTask):
         clf = _classifier(kind, params)
         if kind == "rf_smote":
             # SMOTE must only resample during fit: imblearn's Pipeline skips samplers at predict time.
-            from imblearn.over_sampling import SMOTE
             from imblearn.pipeline import Pipeline as ImbPipeline
 
-            smote = SMOTE(random_state=0, k_neighbors=int(smote_k))
+            from skuflow.estimators.smote import RareSafeSMOTE
+
+            smote = RareSafeSMOTE(random_state=0, k_neighbors=int(smote_k))
             return ImbPipeline([("features", features), ("smote", smote), ("model", clf)])
         return Pipeline([("features", features), ("model", clf)])
 
