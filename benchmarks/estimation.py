@@ -29,8 +29,8 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PRICERUNNER, ROOT, SHARED, print_table  # noqa: E402
-from drift import window_doubled, with_prices  # noqa: E402
+from _common import SHARED, print_table  # noqa: E402
+from drift import pricerunner_model, window_doubled  # noqa: E402
 
 REVIEWS = SHARED / "womens-reviews" / "womens_clothing_reviews.csv"
 
@@ -48,19 +48,8 @@ def foreign_rows(pool: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.Dat
 def run(n_windows: int, save: Path | None) -> dict:
     from skuflow.monitoring.estimate import estimate, fit_reference
     from skuflow.monitoring.novelty import NoveltyDetector
-    from skuflow.tasks.base import get_task
-    from skuflow.training.config import load_config
-    from skuflow.training.train import prepare, split_frame
 
-    task = get_task("category")
-    cfg = load_config(ROOT / "configs" / "pricerunner.yaml")
-    frame = with_prices(prepare(task, str(PRICERUNNER), cfg).frame)
-    train_df, test_df = split_frame(frame, "category", cfg.split)
-    fit_df, ref_df = split_frame(train_df, "category", cfg.split.model_copy(update={"test_size": 0.3}))
-    t = time.perf_counter()
-    model = task.build_model(cfg.model.model_dump(), {**cfg.features, "cross_char_ngrams": None})
-    model.fit(fit_df, fit_df["category"].astype(str).to_numpy())
-    print(f"model trained on {len(fit_df):,} rows in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+    task, model, fit_df, ref_df, test_df = pricerunner_model()
 
     classes = [str(c) for c in model.classes_]
     ref_preds = task.predict(model, ref_df, top_k=1)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, print_table  # noqa: E402
-from serving import VENV_BIN, free_port, wait_http, wrk  # noqa: E402
+from serving import VENV_BIN, free_port, need_wrk, wait_http, wrk  # noqa: E402
 
 
 def main() -> None:
@@ -31,9 +31,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk not found: apt-get install -y wrk")
-    os.environ.update({"MLFLOW_DISABLE_TELEMETRY": "true", "PATH": f"{VENV_BIN}:{os.environ['PATH']}"})
+    need_wrk()
     from skuflow.registry.store import RegistryStore
     from skuflow.settings import Settings
     from skuflow.tasks.base import get_task

@@ -49,6 +49,13 @@ def wait_http(url: str, timeout: float = 120.0) -> None:
     raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
 
 
+def need_wrk() -> None:
+    """Load benchmarks drive wrk against servers started from the venv (whose bin goes on PATH)."""
+    if not shutil.which("wrk"):
+        sys.exit("wrk not found: apt-get install -y wrk")
+    os.environ.update({"MLFLOW_DISABLE_TELEMETRY": "true", "PATH": f"{VENV_BIN}:{os.environ['PATH']}"})
+
+
 def wrk(url: str, body: dict, connections: int, duration: int) -> dict:
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     payload = json.dumps(body).replace("\\", "\\\\").replace("'", "\\'")
@@ -121,10 +128,7 @@ def main() -> None:
                              "the demo config trains 150)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk not found: apt-get install -y wrk")
-
-    os.environ.update({"MLFLOW_DISABLE_TELEMETRY": "true", "PATH": f"{VENV_BIN}:{os.environ['PATH']}"})
+    need_wrk()
     from skuflow.registry.store import RegistryStore
     from skuflow.settings import Settings
     from skuflow.tasks.base import get_task

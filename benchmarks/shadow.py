@@ -25,7 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, print_table  # noqa: E402
-from serving import VENV_BIN, free_port, wait_http, wrk  # noqa: E402
+from serving import VENV_BIN, free_port, need_wrk, wait_http, wrk  # noqa: E402
 
 KEY = "bench-admin"
 
@@ -41,9 +41,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk not found: apt-get install -y wrk")
-    os.environ.update({"MLFLOW_DISABLE_TELEMETRY": "true", "PATH": f"{VENV_BIN}:{os.environ['PATH']}"})
+    need_wrk()
     from skuflow.settings import Settings
     from skuflow.tasks.base import get_task
     from skuflow.training.config import load_config

@@ -58,6 +58,20 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory, catalogue: pd.DataFra
     return s, result
 
 
+@pytest.fixture(scope="module")
+def client(trained_home):
+    """The API over the shared champion: one app per test module, through Starlette's TestClient."""
+    from fastapi.testclient import TestClient
+
+    from skuflow.serving.app import create_app
+    from tests.helpers import wait_ready
+
+    s, _ = trained_home
+    with TestClient(create_app(s)) as c:
+        wait_ready(c)
+        yield c
+
+
 def pytest_collection_modifyitems(config, items):
     if not SHARED_DATA.exists():
         skip = pytest.mark.skip(reason=f"shared datasets not found at {SHARED_DATA}")

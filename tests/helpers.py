@@ -65,3 +65,8 @@ def wait_http(url: str, timeout: float = 90, proc: subprocess.Popen | None = Non
             pass
         time.sleep(0.3)
     raise TimeoutError(url)
+
+
+# one product every API test sends (the demo catalogue's shape)
+PRODUCT = {"title": "Kovari wireless headphones - noise cancelling", "description": "Long battery life.",
+           "brand": "Kovari", "seller_id": "S10042", "price": 129.0}

@@ -5,18 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from skuflow.serving.app import create_app
-from tests.helpers import running_server, wait_ready
-
-PRODUCT = {"title": "Kovari wireless headphones - noise cancelling", "description": "Long battery life.",
-           "brand": "Kovari", "seller_id": "S10042", "price": 129.0}
-
-
-@pytest.fixture(scope="module")
-def client(trained_home):
-    s, _ = trained_home
-    with TestClient(create_app(s)) as c:
-        wait_ready(c)
-        yield c
+from tests.helpers import PRODUCT, running_server, wait_ready
 
 
 def test_predict_one_product(client, trained_home):

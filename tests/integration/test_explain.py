@@ -5,26 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from fastapi.testclient import TestClient
 
 from skuflow.errors import NotSupportedError
 from skuflow.estimators.pipeline import final_estimator, transform_features
 from skuflow.evaluation.explain import class_booster, contributions
 from skuflow.registry.store import RegistryStore
-from skuflow.serving.app import create_app
 from skuflow.tasks.base import get_task
-from tests.helpers import wait_ready
-
-PRODUCT = {"title": "Kovari wireless headphones - noise cancelling", "description": "Long battery life.",
-           "brand": "Kovari", "seller_id": "S10042", "price": 129.0}
-
-
-@pytest.fixture(scope="module")
-def client(trained_home):
-    s, _ = trained_home
-    with TestClient(create_app(s)) as c:
-        wait_ready(c)
-        yield c
+from tests.helpers import PRODUCT
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,8 @@ prediction log read by /drift, Prometheus, the drift report and the retraining m
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from fastapi.testclient import TestClient
 
 from skuflow.data.generate import generate_catalogue
-from skuflow.serving.app import create_app
-from tests.helpers import wait_ready
 
 FIELDS = ["title", "description", "brand", "seller_id", "price"]
 # another shop's words: clothing reviews posing as products, with a real seller and price
@@ -17,14 +13,6 @@ REVIEWS = ["love this dress fits perfectly", "runs small so order a size up", "b
            "my new favourite top", "returned it because the seams were off", "so soft and comfy",
            "gorgeous for summer evenings", "not flattering on me at all", "great quality for the money",
            "the zipper broke after a week"]
-
-
-@pytest.fixture(scope="module")
-def client(trained_home):
-    s, _ = trained_home
-    with TestClient(create_app(s)) as c:
-        wait_ready(c)
-        yield c
 
 
 def _post(client, records: list[dict]) -> list[str]:

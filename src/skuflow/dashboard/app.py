@@ -31,13 +31,9 @@ def _store(uri: str, home: str) -> RegistryStore:
 
 
 @st.cache_resource(show_spinner="loading the champion...")
-def _model(uri: str, home: str, name: str, version: int) -> Any:
-    return _store(uri, home).load_model(name, version)
-
-
-@st.cache_resource(show_spinner="loading the champion's monitoring reference...")
 def _served(uri: str, home: str, task: str, version: int) -> Any:
-    """A version with its reference profile and outlier detector, as the server holds it."""
+    """A version with its reference profile and outlier detector, as the server holds it: one loaded copy
+    for every page."""
     from skuflow.serving.runtime import load_version
 
     store = _store(uri, home)
@@ -83,7 +79,7 @@ def predict_page(settings: Settings, store: RegistryStore) -> None:
         return
     task = get_task(name)
     champ = store.champion(name)
-    model = _model(str(settings.mlflow_uri), str(settings.home), champ.name, champ.version)
+    model = _served(str(settings.mlflow_uri), str(settings.home), name, champ.version).model
     st.caption(f"{champ.name} v{champ.version} (champion) — {task.description}")
     record: dict[str, Any] | None = None
     if task.input_kind == "image":

@@ -192,7 +192,8 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         step(f"{cv_folds}-fold cross-validation on {len(train_df):,} training rows")
         cv_metrics.update(cv_summary(cross_validate(task, config, train_df, cv_folds), task.primary_metric))
 
-    duplicates = duplicate_report(prepared.frame, train_df, test_df, task.input_columns())
+    seen = seen_rows_of(task, train_df, group_key_of(config))  # logged for the gate, read for duplicates
+    duplicates = duplicate_report(prepared.frame, seen, test_df, task.input_columns())
     report.duplicates = duplicates
     if duplicates.get("hint"):
         step(f"warning: {duplicates['hint']}")
@@ -231,7 +232,7 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         if novelty is not None:
             run.log_bytes(NOVELTY_ARTIFACT, novelty.to_bytes())
         # what it trained on, so a later gate can compare it with a challenger on rows neither saw
-        run.log_bytes(SEEN_ROWS_ARTIFACT, seen_rows_of(task, train_df, group_key_of(config)).to_bytes())
+        run.log_bytes(SEEN_ROWS_ARTIFACT, seen.to_bytes())
 
         step("register")
         example = pd.DataFrame(task.example_records(2))
