@@ -112,6 +112,7 @@ def test_api_predicts_quality_and_generates_ranked_copy(creative_home):
 
 
 @pytest.mark.shared_data
+@pytest.mark.quality
 def test_cross_fitted_blend_trains_registers_and_serves_from_the_registry(tmp_path):
     if not REVIEWS.exists():
         pytest.skip(f"{REVIEWS} not found")
