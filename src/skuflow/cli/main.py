@@ -517,9 +517,12 @@ def serve(host: str | None = None, port: int | None = None,
 @app.command()
 def dashboard(host: str = "127.0.0.1", port: int = 8501) -> None:
     """The Streamlit dashboard: predict, models and promotions, monitoring and retraining, batch jobs."""
-    import subprocess
+    import os
 
-    raise typer.Exit(subprocess.call(_dashboard_command(host, port)))
+    command = _dashboard_command(host, port)
+    # become Streamlit rather than wait on it as a child: a stop signal (a test's terminate, Kubernetes, a
+    # supervisor) then reaches the server itself instead of orphaning it, one leaked process per stop
+    os.execv(command[0], command)
 
 
 def _dashboard_command(host: str, port: int) -> list[str]:
