@@ -73,9 +73,13 @@ def score_partition(part: Partition, task: Task, model: Any, model_name: str,
     valid = frame[~invalid]
     preds = task.predict(model, valid, top_k=1) if len(valid) else None
     out = pd.DataFrame({key: frame[key].astype(str)})
+    for col in task.inputs_of(model).names:  # the catalogue attributes it read, to slice the output by
+        if col in frame.columns:
+            out[col] = frame[col]
     if preds is not None:  # the output's columns (prediction, confidence or interval); invalid rows stay empty
         for col, values in preds.columns().items():
-            out[col] = pd.Series(values, index=valid.index, dtype=object if col == "prediction" else float)
+            text = col == "prediction" or any(isinstance(v, str) for v in values[:1])  # labels, path levels
+            out[col] = pd.Series(values, index=valid.index, dtype=object if text else float)
     out["error"] = reason
     out["model_name"] = model_name
     out["model_version"] = version
@@ -174,8 +178,6 @@ def _run(task: Any, input_url: str, output_url: str, settings: Settings, key: st
     for col in (key, *task.required_fields):
         if col not in columns:
             raise MissingColumnError(col, input_url)
-    # read only what the model looks at (Parquet skips the other columns on disk)
-    read_cols = [c for c in dict.fromkeys([key, *task.input_columns()]) if c in columns]
     champion = store.champion(task.name)
     fs, root = fsspec.core.url_to_fs(output_url)
     job = {"task": task.name, "input": input_url, "partition_rows": partition_rows, "key": key,
@@ -191,6 +193,8 @@ def _run(task: Any, input_url: str, output_url: str, settings: Settings, key: st
     stats: list[dict[str, Any]] = []
     if todo:
         model = store.load_model(name, version)  # while the cluster starts
+        # read only what the model looks at (Parquet skips the other columns on disk)
+        read_cols = [c for c in dict.fromkeys([key, *task.input_columns(model)]) if c in columns]
         stats = dispatch(cluster.client(), model, todo, score_partition,
                          # the task travels as an object: a plug-in registered only in the caller's process works
                          lambda p, ref: (p, task, ref, name, version, output_url, key, manifest["started_at"],

@@ -88,7 +88,7 @@ def predict_page(settings: Settings, store: RegistryStore) -> None:
             st.image(upload.getvalue(), width=220)
             record = {"image": upload.getvalue()}
     else:
-        record = _record_form(task)
+        record = _record_form(task, task.record_model_for(model))
     if record is None:
         return
     try:
@@ -144,15 +144,16 @@ def _explanation(task: Any, model: Any, record: dict[str, Any]) -> None:
     st.bar_chart(rows.set_index("input"), horizontal=True)
 
 
-def _record_form(task: Any) -> dict[str, Any] | None:
-    """A form built from the task's record model (its fields, filled with the task's example record); the
-    entered record, validated by the same model the API uses, once submitted."""
+def _record_form(task: Any, record_model: Any) -> dict[str, Any] | None:
+    """A form built from the champion's record model (the task's fields and the champion's declared inputs,
+    filled with the task's example record); the entered record, validated by the same model the API uses,
+    once submitted."""
     from pydantic import ValidationError
 
     example = task.example_records(1)[0]
     values: dict[str, Any] = {}
     with st.form("record"):
-        for field, info in task.record_model.model_fields.items():
+        for field, info in record_model.model_fields.items():
             label = field.replace("_", " ").capitalize()
             default = example.get(field)
             if _numeric(info.annotation):
@@ -165,7 +166,7 @@ def _record_form(task: Any) -> dict[str, Any] | None:
     if not submitted:
         return None
     try:
-        return task.record_model.model_validate({k: (v if v != "" else None) for k, v in values.items()}).model_dump()
+        return record_model.model_validate({k: (v if v != "" else None) for k, v in values.items()}).model_dump()
     except ValidationError as exc:
         st.error("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
         return None

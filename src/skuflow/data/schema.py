@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from skuflow.errors import DataError, MissingColumnError
+from skuflow.features.declared import DeclaredInputs
 
 TEXT_FIELDS = ("id", "title", "description", "brand", "seller_id", "category", "image")
 NUMERIC_FIELDS = ("price", "rating")
@@ -58,16 +59,19 @@ def require_columns(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], w
             raise MissingColumnError(col, where)
 
 
-def coerce_canonical(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Give canonical columns their types. Returns the frame and, per row, the first coercion failure."""
+def coerce_canonical(frame: pd.DataFrame,
+                     declared: DeclaredInputs | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """Give canonical and declared columns their types. Returns the frame and, per row, the first coercion
+    failure."""
+    declared = declared or DeclaredInputs()
     out = frame.copy()
     failure = pd.Series([None] * len(out), index=out.index, dtype=object)
-    for col in TEXT_FIELDS:
+    for col in (*TEXT_FIELDS, *declared.text, *declared.categorical):
         if col in out.columns:
             values = out[col]
             as_str = values.astype(object).where(values.isna(), values.astype(str).str.strip())
             out[col] = as_str
-    for col in NUMERIC_FIELDS:
+    for col in (*NUMERIC_FIELDS, *declared.numeric):
         if col in out.columns:
             raw = out[col]
             num = pd.to_numeric(raw, errors="coerce").astype(float)
@@ -78,15 +82,19 @@ def coerce_canonical(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 
 
 def validate_records(
-    frame: pd.DataFrame, required: tuple[str, ...], label: str | None = None, where: str = "data"
+    frame: pd.DataFrame, required: tuple[str, ...], label: str | None = None, where: str = "data",
+    declared: DeclaredInputs | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
-    """Validate rows against the canonical schema for the given required fields (and label).
+    """Validate rows against the canonical schema for the given required fields (and label), and the
+    declared inputs (``skuflow.features.declared``: the columns must exist; numbers must be numbers).
 
     Returns the valid rows (types coerced) and a report that counts every rejected row by reason.
     """
+    declared = declared or DeclaredInputs()
     needed = tuple(required) + ((label,) if label else ())
     require_columns(frame, needed, where)
-    coerced, coercion_failure = coerce_canonical(frame.reset_index(drop=True))
+    require_columns(frame, declared.names, f"{where} (declared in features)")
+    coerced, coercion_failure = coerce_canonical(frame.reset_index(drop=True), declared)
     columns = {c: _CHECKS[c] for c in coerced.columns if c in _CHECKS}
     for c in needed:  # required fields are never nullable, whatever their usual rule
         base = _CHECKS.get(c, pa.Column(str))
@@ -94,6 +102,8 @@ def validate_records(
     for c in columns:
         if c not in needed and c not in ("price", "rating"):
             columns[c] = pa.Column(str, nullable=True)
+    for c in declared.numeric:
+        columns[c] = pa.Column(float, nullable=True)
     schema = pa.DataFrameSchema(columns, strict=False, coerce=False)
     reasons_by_row: dict[int, str] = {
         int(i): str(r) for i, r in coercion_failure.items() if r is not None

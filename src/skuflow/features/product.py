@@ -15,6 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from skuflow.features import shared
+from skuflow.features.declared import DeclaredInputs
 from skuflow.features.sparse import Block, dense_block, hashed_block, hstack_blocks, tfidf_block
 from skuflow.features.tabular import Table, column, float_or_nan, text_or_empty
 
@@ -34,6 +35,10 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
 
     ``cross_char_ngrams`` adds character n-grams that cross word boundaries ("e freez"); with the
     within-word ones they separate near-identical categories (fridge / fridge freezer) on short titles.
+
+    ``text``, ``categorical`` and ``numeric`` are the catalogue's own columns a config declares
+    (``skuflow.features.declared``): text joins the n-grams, categories are hashed as ``column=value``
+    tokens, numbers enter as a signed log scaled by the training rows' 99th percentile, with a missing flag.
 
     ``share_vectors`` (tuning trials only) reuses vectoriser fits and text blocks of the same rows across
     trials in one process (``skuflow.features.shared``).
@@ -55,6 +60,10 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         id_weight: float = 1.0,
         price_weight: float = 1.0,
         share_vectors: bool = False,
+        text: tuple[str, ...] = (),
+        categorical: tuple[str, ...] = (),
+        numeric: tuple[str, ...] = (),
+        attribute_weight: float = 1.0,
     ) -> None:
         self.text_fields = text_fields
         self.id_fields = id_fields
@@ -68,10 +77,17 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         self.id_weight = id_weight
         self.price_weight = price_weight
         self.share_vectors = share_vectors
+        self.text = text
+        self.categorical = categorical
+        self.numeric = numeric
+        self.attribute_weight = attribute_weight
+
+    def declared_inputs(self) -> DeclaredInputs:
+        return DeclaredInputs(tuple(self.text), tuple(self.categorical), tuple(self.numeric))
 
     # -- pieces ---------------------------------------------------------------------------------
     def _texts(self, X: Table) -> list[str]:
-        cols = [column(X, f) for f in self.text_fields]
+        cols = [column(X, f) for f in (*self.text_fields, *self.text)]
         return [" ".join(t for t in map(text_or_empty, vals) if t).lower() for vals in zip(*cols, strict=True)]
 
     def _id_tokens(self, X: Table, prices: list[float]) -> list[list[str]]:
@@ -91,6 +107,22 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         missing = np.isnan(p)
         logp = np.where(missing, 0.0, np.log1p(np.where(missing, 0.0, np.maximum(p, 0.0))) / _LOG_PRICE_SCALE)
         return dense_block(np.column_stack([logp, missing.astype(float)]) * self.price_weight)
+
+    def _attribute_tokens(self, X: Table) -> list[list[str]]:
+        cols = [(f, column(X, f)) for f in self.categorical]
+        return [[f"{f}={text_or_empty(vals[i]).strip().lower()}" for f, vals in cols] for i in range(len(X))]
+
+    def _declared_numbers(self, X: Table) -> tuple[np.ndarray, np.ndarray]:
+        """Each declared number as sign * log1p(|x|) (counts and amounts are skewed), and a missing flag."""
+        values = np.array([[float_or_nan(v) for v in column(X, f)] for f in self.numeric], dtype=float).T
+        values = values.reshape(len(X), len(self.numeric))
+        missing = np.isnan(values)
+        logged = np.sign(np.where(missing, 0.0, values)) * np.log1p(np.abs(np.where(missing, 0.0, values)))
+        return logged, missing
+
+    def _numbers_block(self, X: Table) -> Block:
+        logged, missing = self._declared_numbers(X)
+        return dense_block(np.column_stack([logged / self.numeric_scale_, missing.astype(float)]))
 
     def _text_blocks(self, texts: list[str]) -> list[Block]:
         keys = self.__dict__.get("shared_keys_", {})
@@ -125,7 +157,12 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
                if v is not None]
         if self.id_weight:
             out.append(("brand, seller and price range", self.n_hash_features_))
-        return [*out, ("price", 2)]
+        out.append(("price", 2))
+        if self.categorical:
+            out.append(("attributes", self.n_hash_features_))
+        if self.numeric:
+            out.append(("numbers", 2 * len(self.numeric)))
+        return out
 
     def _terms(self, vec: TfidfVectorizer) -> np.ndarray:
         """Column -> term. Filled from the vocabulary directly: ``get_feature_names_out`` sorts a million
@@ -152,6 +189,15 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
                     price = float_or_nan((record or {}).get("price"))
                     return fam, ("price (log)" if k == 0 else "price missing") + \
                         ("" if record is None else f" = {'none' if math.isnan(price) else f'{price:g}'}")
+                if fam == "numbers":
+                    name = self.numeric[k % len(self.numeric)]
+                    value = float_or_nan((record or {}).get(name))
+                    return fam, (f"{name} (log)" if k < len(self.numeric) else f"{name} missing") + \
+                        ("" if record is None else f" = {'none' if math.isnan(value) else f'{value:g}'}")
+                if fam == "attributes":
+                    tokens = [t for t in self._attribute_tokens([record])[0] if self._hash(t) == k] \
+                        if record is not None else []
+                    return fam, " / ".join(tokens) if tokens else f"hashed attribute bucket {k}"
                 tokens = [t for t in self._id_tokens([record], [float_or_nan(record.get("price"))])[0]
                           if self._hash(t) == k] if record is not None else []
                 known = self.__dict__.get("id_names_", {}).get(k)  # models fitted before names were kept
@@ -165,6 +211,10 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
     def _hash(self, token: str) -> int:
         block = hashed_block([[token]], self.n_hash_features_)
         return int(block.indices[0])
+
+    def __setstate__(self, state: dict) -> None:
+        # models logged before declared inputs existed have none
+        self.__dict__.update({"text": (), "categorical": (), "numeric": (), "attribute_weight": 1.0, **state})
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -200,6 +250,11 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         self.cross_char_vectorizer_ = self._fit_tfidf(texts, "char", self.cross_char_ngrams, self.max_char_features)
         self.n_hash_features_ = 2**self.id_hash_bits
         self.id_names_ = self._frequent_id_tokens(X) if self.id_weight else {}
+        if self.numeric:  # a number at the training rows' 99th percentile lands near 1, like TF-IDF weights
+            logged, missing = self._declared_numbers(X)
+            scale = [np.percentile(np.abs(col[~miss]), 99) if (~miss).any() else 1.0
+                     for col, miss in zip(logged.T, missing.T, strict=True)]
+            self.numeric_scale_ = np.where(np.asarray(scale) > 0, scale, 1.0)
         self.n_features_out_ = self.transform(X[:1] if len(X) else X).shape[1]
         return self
 
@@ -232,4 +287,8 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         if self.id_weight:
             blocks.append(hashed_block(self._id_tokens(X, prices), self.n_hash_features_, self.id_weight))
         blocks.append(self._numeric(prices))
+        if self.categorical:
+            blocks.append(hashed_block(self._attribute_tokens(X), self.n_hash_features_, self.attribute_weight))
+        if self.numeric:
+            blocks.append(self._numbers_block(X))
         return hstack_blocks(blocks, len(texts))

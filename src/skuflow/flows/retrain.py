@@ -23,7 +23,7 @@ import pandas as pd
 from skuflow.monitoring.drift import DriftPolicy, DriftReport, detect_drift
 from skuflow.monitoring.novelty import NoveltyDetector
 from skuflow.monitoring.prediction_log import PredictionLog, decode_features
-from skuflow.monitoring.profile import Profile
+from skuflow.monitoring.profile import Profile, monitored_frame
 from skuflow.monitoring.trigger import RetrainTrigger, TriggerPolicy
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task
@@ -46,7 +46,7 @@ def latest_window(task: Task, plog: PredictionLog, version: int, window: int) ->
     if frame.empty:
         return Window(task.monitored_features([]), [], [])
     records = decode_features(frame)
-    return Window(task.monitored_features(records), task.output.predictions_from_log(frame["prediction"].tolist()),
+    return Window(monitored_frame(task, records), task.output.predictions_from_log(frame["prediction"].tolist()),
                   frame["confidence"].astype(float).tolist(), records)
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from skuflow.label_paths import PREDICTION_LEVEL, level_labels
 from skuflow.monitoring.profile import (
     MISSING,
     OTHER,
@@ -196,6 +197,11 @@ def detect_drift(profile: Profile, features: pd.DataFrame, predictions: list[Any
         if col == "prediction":
             if predictions is not None:
                 plan.append((col, "prediction", pd.Series(predictions), False))
+        elif col.startswith(PREDICTION_LEVEL):  # one level of predicted category paths
+            if predictions is not None:
+                depth = int(col.removeprefix(PREDICTION_LEVEL))
+                plan.append((col, "prediction", pd.Series(level_labels([str(p) for p in predictions], depth)),
+                             False))
         elif col in features:
             plan.append((col, "categorical", features[col], False))
     alpha = policy.alpha / max(1, len(plan))  # Bonferroni: the dataset-level false-alarm rate is alpha

@@ -113,6 +113,18 @@ def categorical_profile(values: pd.Series | np.ndarray | list, top_k: int = TOP_
     return CategoricalProfile(n=int(len(measured)), frequencies=freqs)
 
 
+def monitored_frame(task: Any, X: Any) -> pd.DataFrame:
+    """The task's monitored features, beside every other input column as it came (a model's declared
+    catalogue attributes are watched raw; a profile reads only the columns it holds)."""
+    features = task.monitored_features(X)
+    if isinstance(X, pd.DataFrame):
+        extra = X[[c for c in X.columns if c not in features.columns]].reset_index(drop=True)
+    else:
+        names = dict.fromkeys(k for row in X for k in row if k not in features.columns)
+        extra = pd.DataFrame({n: [row.get(n) for row in X] for n in names})
+    return pd.concat([features.reset_index(drop=True), extra], axis=1) if len(extra.columns) else features
+
+
 def build_profile(task: str, features: pd.DataFrame, numeric: list[str], categorical: list[str],
                   predictions: list[str] | None = None, confidences: list[float] | None = None) -> Profile:
     """Profile of monitored feature columns, plus a classifier's predictions and confidences when given

@@ -22,7 +22,7 @@ from skuflow.serving.middleware import MetricsAndLimits
 from skuflow.serving.routes.admin import task_admin_router
 from skuflow.serving.routes.data import data_router
 from skuflow.serving.routes.monitoring import probes_router, task_monitoring_router
-from skuflow.serving.routes.predictions import invocations_router, task_router
+from skuflow.serving.routes.predictions import invocations_router, refresh_schemas, task_router
 from skuflow.settings import Settings, get_settings
 from skuflow.tasks.base import get_task, task_names
 
@@ -99,6 +99,16 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
         task = get_task(name)
         for router in (task_router(task, ctx), task_monitoring_router(task, ctx), task_admin_router(task, ctx)):
             app.include_router(router)
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict:
+        # record bodies follow the served champions: a version trained with declared inputs adds fields
+        if refresh_schemas(app.routes, ctx.holder.loaded()):
+            app.openapi_schema = None
+        return default_openapi()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.api_route("/v1/{task}/{action:path}", methods=["GET", "POST"], include_in_schema=False)
     async def unknown(task: str, action: str) -> Response:

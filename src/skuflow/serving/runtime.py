@@ -30,6 +30,11 @@ class LoadedModel:
     loaded_at: float
     profile: Profile | None = None
     novelty: NoveltyDetector | None = None  # scores a window's inputs for outliers
+    record: Any = None  # the request model: the task's record with the version's declared inputs
+
+    @property
+    def record_model(self) -> Any:
+        return self.record if self.record is not None else self.task.record_model
 
     def info(self) -> dict[str, Any]:
         return {"task": self.task.name, "model": self.name, "version": self.version, "alias": "champion",
@@ -46,7 +51,7 @@ def load_version(store: RegistryStore, task: Task, info: VersionInfo, warmup: bo
     raw_novelty = store.version_artifact(info.name, info.version, NOVELTY_ARTIFACT)
     loaded = LoadedModel(task, info.name, info.version, info.run_id, info.tags.get("dataset_digest"),
                          model, time.time(), Profile.from_dict(raw_profile) if raw_profile else None,
-                         NoveltyDetector.from_bytes(raw_novelty) if raw_novelty else None)
+                         NoveltyDetector.from_bytes(raw_novelty) if raw_novelty else None, task.record_model_for(model))
     # A model is hundreds of thousands of long-lived objects (vocabularies, trees): left in the young
     # generations, every full collection walks them all and stalls requests for ~200 ms. Frozen, the
     # collector skips them; reference counting still frees a replaced model.

@@ -16,6 +16,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from skuflow.errors import TaskNotFoundError
+from skuflow.features.declared import DeclaredInputs
 from skuflow.features.tabular import Table, column
 from skuflow.tasks.outputs import Output, Predictions
 
@@ -79,12 +80,15 @@ class Task(ABC):
 
         return read_table(source)
 
-    def validate(self, frame: pd.DataFrame, where: str = "data", config: Any = None) -> tuple[pd.DataFrame, Any]:
+    def validate(self, frame: pd.DataFrame, where: str = "data", config: Any = None,
+                 features: dict[str, Any] | None = None) -> tuple[pd.DataFrame, Any]:
         """Valid rows and a ``ValidationReport`` counting every rejected row by reason (``config``: the
-        training config's ``data`` section, for tasks that derive their label)."""
+        training config's ``data`` section, for tasks that derive their label; ``features``: its
+        ``features`` section, whose declared inputs are checked too)."""
         from skuflow.data.schema import validate_records
 
-        return validate_records(frame, self.required_fields, label=self.label, where=where)
+        declared = DeclaredInputs.of(features).check(self.record_model.model_fields)
+        return validate_records(frame, self.required_fields, label=self.label, where=where, declared=declared)
 
     def strata(self, frame: pd.DataFrame) -> pd.Series:
         """What a random split stratifies on (the label, unless the task says otherwise)."""
@@ -127,12 +131,30 @@ class Task(ABC):
 
         return transform_features(model, X) if is_pipeline(model) else None
 
+    def inputs_of(self, model: Any) -> DeclaredInputs:
+        """The catalogue attributes a fitted model was trained to read (``skuflow.features.declared``): the
+        first pipeline step that declares any."""
+        for _, step in getattr(model, "steps", ()):
+            if hasattr(step, "declared_inputs"):
+                return step.declared_inputs()
+        return DeclaredInputs()
+
+    def record_model_for(self, model: Any) -> type[BaseModel]:
+        """The request model of a fitted model: the task's record with the model's declared inputs."""
+        return self.inputs_of(model).record_model(self.record_model)
+
+    def monitored_columns(self, model: Any) -> tuple[list[str], list[str]]:
+        """(numeric, categorical) columns a model's drift profile watches: the task's and its declared ones."""
+        declared = self.inputs_of(model)
+        return [*self.monitor_numeric, *declared.numeric], [*self.monitor_categorical, *declared.categorical]
+
     def log_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """What the prediction log keeps of an input (image tasks keep statistics, not pixels)."""
         return record
 
-    def input_columns(self) -> list[str]:
-        return list(self.record_model.model_fields)
+    def input_columns(self, model: Any = None) -> list[str]:
+        """The columns a model reads (with ``model``, its declared inputs too)."""
+        return list(self.record_model.model_fields) + (self.inputs_of(model).names if model is not None else [])
 
 
 _REGISTRY: dict[str, Callable[[], Task]] = {}

@@ -8,9 +8,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from sklearn.pipeline import Pipeline
 
+from skuflow.data.schema import require_columns
 from skuflow.errors import ConfigError
+from skuflow.estimators.path import PathClassifier
 from skuflow.features.product import ProductFeaturizer
 from skuflow.features.tabular import Table, column, float_or_nan, text_or_empty
+from skuflow.label_paths import join
 from skuflow.tasks.classification import ClassificationTask
 
 
@@ -80,6 +83,38 @@ _SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+def category_paths(frame: pd.DataFrame, levels: list[str] | None, separator: str | None, label: str,
+                   where: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``frame`` with ``label`` holding paths (levels joined by ``label_paths.SEPARATOR``), built from the
+    ``levels`` columns or by re-joining ``label`` split on ``separator``; and the rows dropped per reason.
+    A path read from one column may be shorter than others (trees are rarely balanced)."""
+    if not levels and not separator:
+        return frame, {}
+    if levels and separator:
+        raise ConfigError("data: give either path (columns) or path_separator (one column), not both")
+    if levels and (isinstance(levels, str) or len(levels) < 2):
+        raise ConfigError("data.path: list at least two columns, top level first")
+    columns = list(levels or [label])
+    require_columns(frame, columns, f"{where} (data.path)" if levels else where)
+    keep = pd.Series(True, index=frame.index)
+    dropped: dict[str, int] = {}
+    for col in columns:
+        blank = ~frame[col].map(_present)
+        if int((blank & keep).sum()):
+            dropped[f"path: {col} missing"] = int((blank & keep).sum())
+        keep &= ~blank
+    out = frame[keep].copy()
+    if levels:
+        out[label] = [join(row) for row in out[columns].astype(str).itertuples(index=False)]
+    else:
+        out[label] = [join([p for p in str(v).split(str(separator)) if p.strip()]) for v in out[label]]
+    return out.reset_index(drop=True), dropped
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and value != value) and str(value).strip() != ""
+
+
 def _classifier(kind: str, params: dict[str, Any]) -> Any:
     if kind == "linear":
         from skuflow.estimators.calibrated_svc import TemperatureScaledSVC
@@ -113,6 +148,23 @@ class CategoryTask(ClassificationTask):
     description: ClassVar[str] = "Product main category from title, description, brand, seller and price."
     monitor_numeric: ClassVar[tuple[str, ...]] = ("price", "title_words", "description_words")
     monitor_categorical: ClassVar[tuple[str, ...]] = ("brand", "seller_id")
+    data_options: ClassVar[dict[str, str]] = {
+        "path": "columns holding the category tree from the top ([masterCategory, subCategory, articleType]): "
+                "the model learns the path",
+        "path_separator": "the category column holds whole paths written with this separator ('>>')",
+    }
+
+    def validate(self, frame: pd.DataFrame, where: str = "data", config: Any = None,
+                 features: dict[str, Any] | None = None) -> tuple[pd.DataFrame, Any]:
+        """Rows as the base task checks them, the label first built from the category tree when the config
+        names one (``skuflow.label_paths``); a row missing a level is rejected naming that level's column."""
+        frame, missing = category_paths(frame, getattr(config, "path", None), getattr(config, "path_separator", None),
+                                        self.label, where)
+        valid, report = super().validate(frame, where, config, features)
+        if missing:
+            report.rows_in += sum(missing.values())
+            report.reasons.update(missing)
+        return valid, report
 
     def monitored_features(self, X: Table) -> pd.DataFrame:
         words = [len(text_or_empty(t).split()) for t in column(X, "title")]
@@ -133,8 +185,9 @@ class CategoryTask(ClassificationTask):
         kind = model_config.get("kind") or self.default_kind
         params = dict(model_config.get("params") or {})
         smote_k = params.pop("smote_k", 5)  # SMOTE's neighbours, not the forest's
+        level_weight = float(params.pop("level_weight", 0.5))  # category paths: the upper levels' say
         features = ProductFeaturizer(**{**_FEATURE_DEFAULTS.get(kind, {}), **feature_config})
-        clf = _classifier(kind, params)
+        clf = PathClassifier(_classifier(kind, params), level_weight=level_weight)
         if kind == "rf_smote":
             # SMOTE must only resample during fit: imblearn's Pipeline skips samplers at predict time.
             from imblearn.pipeline import Pipeline as ImbPipeline

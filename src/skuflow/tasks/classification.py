@@ -3,6 +3,7 @@ one-vs-rest ROC-AUC, a confusion-matrix figure and a per-class report."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -13,12 +14,14 @@ from skuflow.estimators.pipeline import final_estimator, is_pipeline, transform_
 from skuflow.evaluation.curves import curves, curves_figure, reliability, reliability_figure
 from skuflow.evaluation.explain import importance_figure
 from skuflow.features.tabular import Table
+from skuflow.label_paths import depth_of, is_path_labels, leaves, level_labels, level_predictions
 from skuflow.tasks.base import Task
 from skuflow.tasks.outputs import ClassificationOutput, ClassPredictions
 
 CURVES_ARTIFACT = "roc_pr_curves.json"
 RELIABILITY_ARTIFACT = "reliability.json"
 IMPORTANCE_ARTIFACT = "importance.json"
+MAX_CONFUSION_CLASSES = 30
 
 
 def predict_proba(model: Any, X: Table) -> np.ndarray:
@@ -44,6 +47,7 @@ def predictions_from_proba(proba: np.ndarray, model_classes: Any, top_k: int = 3
         labels=[classes[j] for j in best.tolist()],
         confidences=[rows[i][j] for i, j in enumerate(best.tolist())],
         top_k=[[(classes[j], rows[i][j]) for j in row] for i, row in enumerate(order)],
+        levels=level_predictions(proba, classes, best) if is_path_labels(classes) else None,
     )
 
 
@@ -56,6 +60,8 @@ def classification_metrics(y_true: list[str], proba: np.ndarray, classes: list[s
     }
     per_class = f1_score(y_true, y_pred, average=None, labels=classes, zero_division=0)
     metrics.update({f"f1.{c}": float(v) for c, v in zip(classes, per_class, strict=True)})
+    if is_path_labels(classes):
+        metrics.update(path_metrics(y_true, y_pred.tolist(), depth_of(classes)))
     present = sorted(set(y_true))
     if len(present) > 1 and set(present) <= set(classes):
         if len(classes) == 2:
@@ -71,6 +77,18 @@ def classification_metrics(y_true: list[str], proba: np.ndarray, classes: list[s
     return metrics
 
 
+def path_metrics(y_true: list[str], y_pred: list[str], depth: int) -> dict[str, float]:
+    """Accuracy and macro-F1 at each level of category paths, and of the leaf's own name (a leaf name such as
+    "Sandals" may sit under several parents); whole-path accuracy is ``accuracy``."""
+    out: dict[str, float] = {}
+    cuts = {f"level_{d}": (level_labels(y_true, d), level_labels(y_pred, d)) for d in range(1, depth + 1)}
+    cuts["leaf"] = (leaves(y_true), leaves(y_pred))
+    for name, (truth, pred) in cuts.items():
+        out[f"{name}.accuracy"] = float(accuracy_score(truth, pred))
+        out[f"{name}.macro_f1"] = float(f1_score(truth, pred, average="macro", zero_division=0))
+    return out
+
+
 def confusion_figure(y_true: list[str], y_pred: list[str], classes: list[str], title: str):
     """Row-normalised confusion matrix as a matplotlib figure (counts printed in each cell)."""
     import matplotlib
@@ -78,6 +96,10 @@ def confusion_figure(y_true: list[str], y_pred: list[str], classes: list[str], t
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if len(classes) > MAX_CONFUSION_CLASSES:  # a 170-class grid is unreadable: the most frequent true classes
+        counts = Counter(y_true)
+        classes = sorted(classes, key=lambda c: -counts.get(c, 0))[:MAX_CONFUSION_CLASSES]
+        title += f" ({MAX_CONFUSION_CLASSES} most frequent classes)"
     cm = confusion_matrix(y_true, y_pred, labels=classes)
     norm = cm / np.clip(cm.sum(axis=1, keepdims=True), 1, None)
     size = max(5.0, 0.6 * len(classes) + 2)

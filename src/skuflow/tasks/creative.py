@@ -106,8 +106,8 @@ class CreativeTask(ClassificationTask):
     data_options: ClassVar[dict[str, str]] = {
         "label_threshold": f"rating >= this is good, for data without a quality column ({DEFAULT_GOOD_RATING})"}
 
-    def validate(self, frame: pd.DataFrame, where: str = "data",
-                 config: Any = None) -> tuple[pd.DataFrame, ValidationReport]:
+    def validate(self, frame: pd.DataFrame, where: str = "data", config: Any = None,
+                 features: dict[str, Any] | None = None) -> tuple[pd.DataFrame, ValidationReport]:
         """Rows need some text and a label; the label comes from ``rating`` (>= ``good_rating`` is good)
         when the data has no ``quality`` column."""
         frame = frame.reset_index(drop=True)

@@ -52,8 +52,8 @@ class ImageTask(ClassificationTask):
 
         return read_images(source)
 
-    def validate(self, frame: pd.DataFrame, where: str = "data",
-                 config: Any = None) -> tuple[pd.DataFrame, ValidationReport]:
+    def validate(self, frame: pd.DataFrame, where: str = "data", config: Any = None,
+                 features: dict[str, Any] | None = None) -> tuple[pd.DataFrame, ValidationReport]:
         """Keep rows whose image decodes and whose label is present; count the others by reason."""
         from skuflow.images.decode import open_image
 
@@ -146,7 +146,7 @@ class ImageTask(ClassificationTask):
     def novelty_features(self, model: Any, X: Table) -> Any:
         return None
 
-    def input_columns(self) -> list[str]:
+    def input_columns(self, model: Any = None) -> list[str]:
         """The photo's bytes: what the gate's seen-row digests, duplicates and batch reads compare (the JSON
         record's ``image_base64`` is only how a photo travels over HTTP)."""
         return ["image"]

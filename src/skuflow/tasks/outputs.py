@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from skuflow.evidence import paired_bootstrap, paired_bootstrap_values
 
@@ -66,42 +66,66 @@ class Predictions(ABC):
 
 @dataclass
 class ClassPredictions(Predictions):
-    """Labels, their probability and the top-k per row."""
+    """Labels, their probability and the top-k per row; for category paths (``skuflow.label_paths``) also
+    each level of the predicted path with its marginal probability."""
 
     labels: list[str]
     confidences: list[float]
     top_k: list[list[tuple[str, float]]]
+    levels: list[list[tuple[str, float]]] | None = None
 
     @property
     def values(self) -> list[Any]:
         return self.labels
 
     def bodies(self) -> list[dict[str, Any]]:
-        return [{"prediction": label, "confidence": conf,
-                 "top_k": [{"label": lab, "probability": p} for lab, p in top]}
-                for label, conf, top in zip(self.labels, self.confidences, self.top_k, strict=True)]
+        out = [{"prediction": label, "confidence": conf,
+                "top_k": [{"label": lab, "probability": p} for lab, p in top]}
+               for label, conf, top in zip(self.labels, self.confidences, self.top_k, strict=True)]
+        if self.levels is not None:
+            for body, levels in zip(out, self.levels, strict=True):
+                body["path"] = [name for name, _ in levels]
+                body["levels"] = [{"level": d, "label": name, "confidence": p}
+                                  for d, (name, p) in enumerate(levels, start=1)]
+        return out
 
     def columns(self) -> dict[str, list[Any]]:
-        return {"prediction": self.labels, "confidence": self.confidences}
+        out: dict[str, list[Any]] = {"prediction": self.labels, "confidence": self.confidences}
+        for d in range(self.depth):
+            out[f"level_{d + 1}"] = [row[d][0] if d < len(row) else None for row in self.levels or []]
+            out[f"level_{d + 1}_confidence"] = [row[d][1] if d < len(row) else None for row in self.levels or []]
+        return out
+
+    @property
+    def depth(self) -> int:
+        return max((len(row) for row in self.levels), default=0) if self.levels else 0
 
     def logged(self) -> list[tuple[str, float | None]]:
         return list(zip(self.labels, self.confidences, strict=True))
 
     def take(self, start: int, stop: int) -> ClassPredictions:
-        return ClassPredictions(self.labels[start:stop], self.confidences[start:stop], self.top_k[start:stop])
+        return ClassPredictions(self.labels[start:stop], self.confidences[start:stop], self.top_k[start:stop],
+                                self.levels[start:stop] if self.levels is not None else None)
 
     def headline(self, i: int) -> dict[str, str]:
-        return {"Prediction": self.labels[i], "Confidence": f"{self.confidences[i]:.1%}"}
+        out = {"Prediction": self.labels[i], "Confidence": f"{self.confidences[i]:.1%}"}
+        for d, (name, p) in enumerate((self.levels or [[]] * (i + 1))[i], start=1):
+            out[f"Level {d}"] = f"{name} ({p:.1%})"
+        return out
 
     def chart(self, i: int) -> dict[str, float] | None:
         return {label: p for label, p in self.top_k[i]}
 
     def add_to_profile(self, profile: Any) -> None:
-        """The class mix (chi-squared / Jensen-Shannon) and the confidences (KS / PSI on fixed deciles)."""
+        """The class mix (chi-squared / Jensen-Shannon) and the confidences (KS / PSI on fixed deciles); for
+        paths also the mix at each level above the leaf (a shift between departments shows there first)."""
+        from skuflow.label_paths import PREDICTION_LEVEL, level_labels
         from skuflow.monitoring.profile import CONFIDENCE_EDGES, categorical_profile, numeric_profile
 
         profile.categorical["prediction"] = categorical_profile(self.labels)
         profile.numeric["confidence"] = numeric_profile(np.asarray(self.confidences), edges=CONFIDENCE_EDGES[1:-1])
+        for d in range(1, self.depth):
+            profile.categorical[f"{PREDICTION_LEVEL}{d}"] = categorical_profile(level_labels(self.labels, d))
 
 
 @dataclass
@@ -153,10 +177,18 @@ class TopK(BaseModel):
     probability: float
 
 
+class Level(BaseModel):
+    level: int = Field(description="1 = the top of the tree")
+    label: str
+    confidence: float = Field(description="probability mass of every path under this node")
+
+
 class ClassAnswer(BaseModel):
-    prediction: str
+    prediction: str = Field(description="the class; for category paths the whole path, levels joined by ' > '")
     confidence: float
     top_k: list[TopK]
+    path: list[str] | None = Field(None, description="category paths: the predicted path's levels")
+    levels: list[Level] | None = Field(None, description="category paths: each level with its confidence")
     model: str
     version: int
     request_id: str

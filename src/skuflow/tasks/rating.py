@@ -104,8 +104,8 @@ class RatingTask(RegressionTask):
         return {"prediction": float(score([record])[0]), "method": "phrase occlusion (stars)",
                 "contributions": explain_text(score, record, ("title", "description"), top)}
 
-    def validate(self, frame: pd.DataFrame, where: str = "data",
-                 config: Any = None) -> tuple[pd.DataFrame, ValidationReport]:
+    def validate(self, frame: pd.DataFrame, where: str = "data", config: Any = None,
+                 features: dict[str, Any] | None = None) -> tuple[pd.DataFrame, ValidationReport]:
         """Rows need some text and stars between 1 and 5 (the creative task keeps the same rows)."""
         frame = frame.reset_index(drop=True)
         require_columns(frame, (self.label,), where)

@@ -18,7 +18,7 @@ from skuflow.data.schema import ValidationReport
 from skuflow.data.versioning import dataset_digest
 from skuflow.errors import ChampionUnavailableError, ConfigError, DataError, MissingColumnError
 from skuflow.monitoring.novelty import NOVELTY_ARTIFACT, NoveltyDetector
-from skuflow.monitoring.profile import Profile, build_profile
+from skuflow.monitoring.profile import Profile, build_profile, monitored_frame
 from skuflow.registry.store import PROFILE_ARTIFACT, RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task, get_task
@@ -117,7 +117,7 @@ def prepare_frame(task: Task, data: str | pd.DataFrame, config: TrainConfig) -> 
         raise ConfigError(f"data: unknown keys {unknown} for task '{task.name}' (it reads "
                           f"{sorted(task.data_options) or 'no options'} besides columns and dedupe)")
     mapped = apply_mapping(raw, config.data.columns)
-    clean, report = task.validate(mapped, where=str(source), config=config.data)
+    clean, report = task.validate(mapped, where=str(source), config=config.data, features=config.features)
     if config.data.dedupe:
         before = len(clean)
         clean = clean.drop_duplicates(subset=config.data.dedupe).reset_index(drop=True)
@@ -165,11 +165,11 @@ def _requirements(task: Task) -> list[str]:
     return reqs
 
 
-def reference_profile(task: Task, frame: pd.DataFrame, preds: Predictions) -> Profile:
+def reference_profile(task: Task, frame: pd.DataFrame, preds: Predictions, model: Any = None) -> Profile:
     """What the model saw and said on held-out rows (``preds``: its predictions there, from evaluation),
     and how its confidence relates to being right there (performance estimation without labels)."""
-    profile = build_profile(task.name, task.monitored_features(frame), list(task.monitor_numeric),
-                            list(task.monitor_categorical))
+    numeric, categorical = task.monitored_columns(model)
+    profile = build_profile(task.name, monitored_frame(task, frame), numeric, categorical)
     preds.add_to_profile(profile)
     if task.label in frame.columns:
         profile.performance = task.output.performance_reference(preds, frame[task.label].tolist())
@@ -226,7 +226,7 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
             run.log_metrics({f"epoch.{k}": v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
         run.log_artifacts(artifacts)
         # what the model saw and said on held-out rows: the reference drift is measured against
-        run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, test_df, held_out).to_dict()})
+        run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, test_df, held_out, model).to_dict()})
         # how far from its training rows an input may land before it counts as an outlier
         novelty = NoveltyDetector.for_model(task, model, train_df, test_df)
         if novelty is not None:

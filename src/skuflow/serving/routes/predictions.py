@@ -4,6 +4,7 @@ write it; the served model's info), and MLflow's ``/invocations`` protocol for t
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -54,6 +55,10 @@ class ImageExplanation(BaseModel):
     version: int
 
 
+def _same(record: type[BaseModel]) -> type[BaseModel]:
+    return record
+
+
 TopK = Query(3, ge=1, le=50, description="classes to list (classification)")
 
 
@@ -61,8 +66,8 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
     """``/v1/{task}/predict``, ``/predict/batch``, ``/info`` and, for tasks that write content, ``/generate``."""
     api = APIRouter(prefix=f"/v1/{task.name}", tags=[task.name])
     name, settings = task.name, ctx.settings
-    Record = task.record_model
-    Batch = create_model(f"{Record.__name__}Batch", records=(list[Record], ...))  # type: ignore[valid-type]
+    Record = task.record_model  # the body /docs shows until a champion declares more (``refresh_schemas``)
+    Batch = batch_of(Record)
 
     def answer(request: Request, rows: list[dict[str, Any]], top_k: int, rid: str, started: float) -> Answer:
         return ctx.router.answer(task, ctx.holder.get(name), rows, top_k, rid, started,
@@ -76,7 +81,7 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
 
     async def predict(request: Request, top_k: int = TopK) -> Response:
         started = time.perf_counter()
-        record = parse(Record, await request.body())
+        record = parse(ctx.holder.get(name).record_model, await request.body())
         rid = request_id(request)
         # one row costs well under a millisecond: answering on the event loop beats a thread hop
         ans = answer(request, [record.model_dump()], top_k, rid, started)
@@ -84,7 +89,7 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
 
     async def predict_batch(request: Request, top_k: int = TopK) -> Response:
         started = time.perf_counter()
-        records = parse(Batch, await request.body()).records
+        records = parse(batch_of(ctx.holder.get(name).record_model), await request.body()).records
         if len(records) > settings.max_batch_rows:
             raise PayloadTooLargeError(f"Batch of {len(records)} rows exceeds the cap of {settings.max_batch_rows}",
                                        rows=len(records), cap=settings.max_batch_rows)
@@ -108,8 +113,8 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         return respond(ans, batch_body(ans), rid)
 
     async def explain(request: Request, top: int = Query(10, ge=1, le=100, description="inputs to name")) -> Response:
-        record = parse(Record, await request.body())
         loaded = ctx.holder.get(name)
+        record = parse(loaded.record_model, await request.body())
         # tree contributions release the GIL: off the event loop, two requests explain at once on two cores
         out = await run_in_threadpool(task.explain, loaded.model, record.model_dump(), top)
         return json_response({**out, "model": loaded.name, "version": loaded.version}, version=loaded.version,
@@ -138,6 +143,8 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
                           summary=f"Predict one {name} image and show where the model looked (occlusion heat map)",
                           openapi_extra=image_body_schema("file", ImageRecord))
     else:
+        for endpoint, build in ((predict, _same), (predict_batch, batch_of), (explain, _same)):
+            endpoint.skuflow_task, endpoint.skuflow_body = name, build  # type: ignore[attr-defined]
         api.add_api_route("/predict", predict, methods=["POST"], response_model=answer_model,
                           summary=f"Predict one {name} record", openapi_extra=body_schema(Record))
         api.add_api_route("/predict/batch", predict_batch, methods=["POST"],
@@ -151,6 +158,32 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
     if task.can_generate:
         _add_generate(api, task, ctx)
     return api
+
+
+@lru_cache(maxsize=64)
+def batch_of(record: type[BaseModel]) -> type[BaseModel]:
+    """The batch body for a record model (one class per record model: pydantic caches its validator)."""
+    return create_model(f"{record.__name__}Batch", records=(list[record], ...))  # type: ignore[valid-type]
+
+
+def refresh_schemas(routes: list[Any], loaded: dict[str, Any]) -> bool:
+    """Point each record route's OpenAPI body at its task's served request model (a champion trained with
+    declared inputs adds fields); True when any body changed, so the document must be rebuilt."""
+    changed = False
+    for route in routes:
+        if hasattr(route, "original_router"):  # FastAPI keeps an included router's routes on it
+            changed |= refresh_schemas(route.original_router.routes, loaded)
+            continue
+        task = getattr(getattr(route, "endpoint", None), "skuflow_task", None)
+        build = getattr(route.endpoint, "skuflow_body", None)
+        if task is None or build is None or task not in loaded:
+            continue
+        body = body_schema(build(loaded[task].record_model))
+        if route.openapi_extra != body:  # in place: FastAPI's per-include copies of the route share this dict
+            route.openapi_extra.clear()
+            route.openapi_extra.update(body)
+            changed = True
+    return changed
 
 
 def _add_generate(api: APIRouter, task: Task, ctx: ServingContext) -> None:
@@ -197,9 +230,7 @@ def invocations_router(ctx: ServingContext, known: list[str]) -> APIRouter:
     """MLflow's scoring-server protocol, answered by the champion of ``SKUFLOW_INVOCATIONS_TASK``."""
     api = APIRouter(tags=["mlflow"])
     settings = ctx.settings
-    # built once, not per request; an unknown invocations task answers 404 when it is called
-    records_of: Any = (TypeAdapter(list[get_task(settings.invocations_task).record_model])  # type: ignore[arg-type,misc]
-                       if settings.invocations_task in known else None)
+    adapters: dict[Any, TypeAdapter] = {}  # one per request model: built once, not per request
 
     @api.post("/invocations")
     async def invocations(request: Request) -> Response:
@@ -210,11 +241,13 @@ def invocations_router(ctx: ServingContext, known: list[str]) -> APIRouter:
             raise PayloadTooLargeError(f"{len(records)} rows exceed the cap of {settings.max_batch_rows}")
         if not records:
             raise InvalidInputError("body: no rows")
+        loaded = ctx.holder.get(task.name)
+        if loaded.record_model not in adapters:
+            adapters[loaded.record_model] = TypeAdapter(list[loaded.record_model])  # type: ignore[name-defined]
         try:
-            rows = [r.model_dump() for r in records_of.validate_python(records)]
+            rows = [r.model_dump() for r in adapters[loaded.record_model].validate_python(records)]
         except ValidationError as exc:
             raise invalid_input_from(exc) from exc
-        loaded = ctx.holder.get(task.name)
         rid = request_id(request)
         bodies = await run_in_threadpool(ctx.scorer.score, task, loaded, rows, 1, rid, started)
         return json_response({"predictions": [b["prediction"] for b in bodies]}, version=loaded.version,
