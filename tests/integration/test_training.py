@@ -9,6 +9,7 @@ from skuflow.registry.store import RegistryStore
 from skuflow.training.config import ModelConfig, SplitConfig, TrainConfig
 from skuflow.training.promote import promote, rollback
 from skuflow.training.train import split_frame, train
+from tests.conftest import make_settings
 
 WORSE = TrainConfig(model=ModelConfig(kind="logreg", params={"C": 0.001, "max_iter": 50}))
 
@@ -97,3 +98,28 @@ def test_rf_smote_family_trains(settings):
     cfg = TrainConfig(model=ModelConfig(kind="rf_smote", params={"n_estimators": 30, "smote_k": 3}))
     result = train("category", small, cfg, settings)
     assert result.metrics["macro_f1"] > 0.5
+
+
+def test_a_new_store_is_a_copy_of_the_migrated_template_and_behaves_like_a_migrated_one(tmp_path, monkeypatch):
+    """MLflow's migrations (~1.5 s) run once per MLflow version; every new home copies their result."""
+    import sqlite3
+
+    import skuflow.registry.store as store_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)  # MLflow puts the default experiment's artifacts under ./mlruns
+    copied = RegistryStore(make_settings(tmp_path / "copied"))  # makes the template, then copies it
+    assert len(list((tmp_path / "cache" / "skuflow").glob("mlflow-*-empty.db"))) == 1
+    with copied.run("category") as run:
+        run.log_metrics({"x": 1.0})
+    assert copied.recent_runs("category")
+    monkeypatch.setattr(store_module, "seed_sqlite", lambda uri: None)
+    migrated = RegistryStore(make_settings(tmp_path / "migrated"))  # MLflow's own migrations
+    # MLflow creates its default experiment on opening the copy, where it would on migrating
+    assert copied.client.get_experiment("0").name == migrated.client.get_experiment("0").name == "Default"
+    assert copied.client.get_experiment("0").artifact_location == migrated.client.get_experiment("0").artifact_location
+    tables = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    with sqlite3.connect(tmp_path / "copied" / "mlflow.db") as a, \
+            sqlite3.connect(tmp_path / "migrated" / "mlflow.db") as b:
+        for query in (tables, "SELECT * FROM alembic_version"):
+            assert a.execute(query).fetchall() == b.execute(query).fetchall()

@@ -39,6 +39,9 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
     ``text``, ``categorical`` and ``numeric`` are the catalogue's own columns a config declares
     (``skuflow.features.declared``): text joins the n-grams, categories are hashed as ``column=value``
     tokens, numbers enter as a signed log scaled by the training rows' 99th percentile, with a missing flag.
+    ``attribute_weight`` scales the category tokens: on a validation cut of the fashion catalogue's training
+    rows, leaf macro-F1 was 0.9212 without attributes and 0.9319 / 0.9308 / 0.9293 at 0.3 / 0.6 / 1.0 (a
+    strong attribute such as gender at full weight drowns the title's evidence for rare leaves).
 
     ``share_vectors`` (tuning trials only) reuses vectoriser fits and text blocks of the same rows across
     trials in one process (``skuflow.features.shared``).
@@ -63,7 +66,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         text: tuple[str, ...] = (),
         categorical: tuple[str, ...] = (),
         numeric: tuple[str, ...] = (),
-        attribute_weight: float = 1.0,
+        attribute_weight: float = 0.3,
     ) -> None:
         self.text_fields = text_fields
         self.id_fields = id_fields
@@ -214,7 +217,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
 
     def __setstate__(self, state: dict) -> None:
         # models logged before declared inputs existed have none
-        self.__dict__.update({"text": (), "categorical": (), "numeric": (), "attribute_weight": 1.0, **state})
+        self.__dict__.update({"text": (), "categorical": (), "numeric": (), "attribute_weight": 0.3, **state})
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

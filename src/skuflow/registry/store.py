@@ -34,6 +34,43 @@ def _quiet_mlflow() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+def seed_sqlite(uri: str) -> None:
+    """Start a new SQLite store as a copy of an empty, fully migrated one. Creating the schema runs MLflow's
+    migrations, ~1.5 s on every new home; a copy of the result takes milliseconds. The template is made once
+    per MLflow version (in the user's cache folder) with no experiments, so MLflow creates its default one
+    with this store's own artifact root when it opens the copy. Any failure leaves MLflow to migrate."""
+    import shutil
+    import sqlite3
+
+    path = uri.removeprefix("sqlite:///")
+    if path == uri or not path or path.startswith(":memory:") or os.path.exists(path):
+        return
+    try:
+        import mlflow
+        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "skuflow"
+        template = cache / f"mlflow-{mlflow.__version__}-empty.db"
+        if not template.exists():
+            cache.mkdir(parents=True, exist_ok=True)
+            tmp = cache / f".{template.name}.{os.getpid()}.tmp"
+            with tempfile.TemporaryDirectory() as artifacts:
+                SqlAlchemyStore(f"sqlite:///{tmp}", artifacts).engine.dispose()
+            with sqlite3.connect(tmp) as con:
+                con.execute("DELETE FROM experiments")
+            con.close()
+            os.replace(tmp, template)  # atomic: another process sees a whole template or none
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        partial = f"{path}.{os.getpid()}.tmp"
+        shutil.copyfile(template, partial)
+        try:
+            os.link(partial, path)  # never over a store another process has just opened: fails if it exists
+        finally:
+            os.unlink(partial)
+    except (OSError, sqlite3.Error):
+        return
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     """A registered model version as skuflow reports it."""
@@ -153,6 +190,7 @@ class RegistryStore:
         if settings.mlflow_uri and settings.mlflow_uri.startswith("sqlite:"):
             settings.ensure_home()
         uri = str(settings.mlflow_uri)  # filled in by Settings' validator
+        seed_sqlite(uri)
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
         self._mlflow = mlflow

@@ -144,7 +144,7 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
                           openapi_extra=image_body_schema("file", ImageRecord))
     else:
         for endpoint, build in ((predict, _same), (predict_batch, batch_of), (explain, _same)):
-            endpoint.skuflow_task, endpoint.skuflow_body = name, build  # type: ignore[attr-defined]
+            endpoint.skuflow_task, endpoint.skuflow_body = name, build  # type: ignore[union-attr]
         api.add_api_route("/predict", predict, methods=["POST"], response_model=answer_model,
                           summary=f"Predict one {name} record", openapi_extra=body_schema(Record))
         api.add_api_route("/predict/batch", predict_batch, methods=["POST"],
