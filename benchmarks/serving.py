@@ -90,7 +90,7 @@ def stock_copy(model_dir: str, out: Path) -> Path:
     from lightgbm import LGBMClassifier
 
     pipeline = mlflow.sklearn.load_model(model_dir)
-    fitted = getattr(pipeline.steps[-1][1], "explained_estimator", pipeline.steps[-1][1])  # past the path wrapper
+    fitted = pipeline.steps[-1][1]
     stock = LGBMClassifier()
     stock.__dict__.update(fitted.__dict__)
     pipeline.steps[-1] = (pipeline.steps[-1][0], stock)

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from skuflow.errors import NotSupportedError
-from skuflow.estimators.pipeline import explained_estimator, transform_features
+from skuflow.estimators.pipeline import final_estimator, transform_features
 from skuflow.evaluation.explain import class_booster, contributions
 from skuflow.registry.store import RegistryStore
 from skuflow.tasks.base import get_task
@@ -28,7 +28,7 @@ def fitted(catalogue):
 
 
 def _raw_scores(model, record) -> np.ndarray:
-    est, X = explained_estimator(model), transform_features(model, [record])
+    est, X = final_estimator(model), transform_features(model, [record])
     if hasattr(est, "booster_"):
         return np.asarray(est.booster_.predict(X, raw_score=True))[0]
     return np.asarray(X.astype(np.float64) @ est.coef_.T + est.intercept_)[0]  # sklearn's own sums in float32
@@ -42,7 +42,7 @@ def test_contributions_add_up_to_the_raw_score_and_constants_get_zero(fitted, ki
     for record in records:
         e = task.explain(model, record, top=5)
         raw = _raw_scores(model, record)
-        k = list(map(str, explained_estimator(model).classes_)).index(e["prediction"])
+        k = list(map(str, final_estimator(model).classes_)).index(e["prediction"])
         assert e["raw_score"] == pytest.approx(float(raw[k]), abs=1e-6)
         total = e["bias"] + sum(c["contribution"] for c in e["contributions"]) + e["rest"]
         assert total == pytest.approx(e["raw_score"], abs=1e-6)
@@ -51,13 +51,13 @@ def test_contributions_add_up_to_the_raw_score_and_constants_get_zero(fitted, ki
             (abs(c["contribution"]) for c in e["contributions"]), reverse=True)
         # the record has a price now, but the model never saw one: its columns contribute exactly zero
         X = sp.csr_matrix(transform_features(model, [record]))
-        cols, values, _, _ = contributions(explained_estimator(model), X, k)
+        cols, values, _, _ = contributions(final_estimator(model), X, k)
         assert not np.any(values[np.isin(cols, [width - 2, width - 1])])
 
 
 def test_a_class_booster_gives_the_full_models_contributions(fitted):
     _, models, records, _ = fitted
-    est = explained_estimator(models["lightgbm"])
+    est = final_estimator(models["lightgbm"])
     X = transform_features(models["lightgbm"], records[:5]).toarray()
     full = est.booster_.predict(X, pred_contrib=True)
     n_classes = len(est.classes_)
@@ -93,7 +93,7 @@ def test_explain_route_answers_the_served_champion(client, trained_home):
     total = body["bias"] + sum(c["contribution"] for c in body["contributions"]) + body["rest"]
     assert total == pytest.approx(body["raw_score"], abs=1e-6)
     model = RegistryStore(s).load_model(result.model_name, result.version)
-    k = list(map(str, explained_estimator(model).classes_)).index(body["prediction"])
+    k = list(map(str, final_estimator(model).classes_)).index(body["prediction"])
     assert body["raw_score"] == pytest.approx(float(_raw_scores(model, PRODUCT)[k]), abs=1e-6)
     # error twins: unknown task, missing field, out-of-range top
     assert client.post("/v1/nope/explain", json=PRODUCT).status_code == 404

@@ -3,7 +3,6 @@
 import numpy as np
 
 from skuflow.estimators.boosted import BoosterClassifier
-from skuflow.estimators.pipeline import explained_estimator
 
 
 def test_early_stopping_caps_rounds_and_keeps_the_sklearn_contract():
@@ -37,8 +36,7 @@ def test_rare_classes_train_on_every_category_family():
         proba = task.predict_proba(model, rows)
         assert proba.shape == (500, len(set(y))) and np.isfinite(proba).all(), kind
         assert (np.asarray(model.classes_)[proba.argmax(1)] == y).mean() > 0.8, kind
-    fitted = task.build_model({"kind": "lightgbm", "params": {"n_estimators": 30}}, {}).fit(rows, y)
-    booster = explained_estimator(fitted)
+    booster = task.build_model({"kind": "lightgbm", "params": {"n_estimators": 30}}, {}).fit(rows, y).steps[-1][1]
     assert float(booster.booster_.params["min_child_weight"]) == 0.1 and booster.min_child_weight == 1e-3
     X = np.random.default_rng(0).normal(size=(54, 3))
     labels = np.array(["a"] * 50 + ["b"] * 3 + ["c"])

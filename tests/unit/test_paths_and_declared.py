@@ -8,7 +8,6 @@ import pytest
 from pydantic import ValidationError
 
 from skuflow.errors import ConfigError, MissingColumnError
-from skuflow.estimators.path import PathClassifier
 from skuflow.features.declared import DeclaredInputs
 from skuflow.label_paths import is_path_labels, leaves, level_labels, level_predictions
 from skuflow.tasks.category import CategoryTask, ProductRecord
@@ -27,22 +26,6 @@ def test_levels_carry_the_mass_of_every_path_beneath_them():
     assert level_labels(PATHS, 2) == ["A > x", "A > x", "A > y", "B > z"]
     assert leaves(PATHS) == ["1", "2", "1", "3"]
     assert is_path_labels(PATHS) and not is_path_labels(["A", "A > x"])
-
-
-def test_the_pooled_classifier_predicts_training_paths_and_listens_to_the_levels():
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(400, 3))
-    y = np.where(X[:, 0] > 0, np.where(X[:, 1] > 0, "A > x", "A > y"), np.where(X[:, 2] > 0, "B > z", "B > w"))
-    pooled = PathClassifier(LogisticRegression(), level_weight=0.5).fit(X, y)
-    flat = PathClassifier(LogisticRegression(), level_weight=0.0).fit(X, y)
-    assert len(pooled.levels_) == 1 and not flat.levels_  # one level above the leaf
-    proba = pooled.predict_proba(X)
-    assert np.allclose(proba.sum(axis=1), 1.0) and set(pooled.predict(X)) <= set(y)
-    assert not np.allclose(proba, flat.predict_proba(X))
-    plain = PathClassifier(LogisticRegression()).fit(X, np.where(X[:, 0] > 0, "a", "b"))  # flat labels
-    assert not plain.levels_ and np.allclose(plain.predict_proba(X), plain.estimator_.predict_proba(X))
 
 
 def test_a_tree_is_read_from_level_columns_or_one_separated_column():

@@ -26,10 +26,3 @@ def transform_features(model: Pipeline, X: Any) -> Any:
 
 def final_estimator(model: Any) -> Any:
     return model.steps[-1][1] if isinstance(model, Pipeline) else model
-
-
-def explained_estimator(model: Any) -> Any:
-    """The estimator whose raw scores explanations read: the final step, or the path classifier inside a
-    category-path wrapper (``skuflow.estimators.path``; the level models' pooling is not explained)."""
-    est = final_estimator(model)
-    return getattr(est, "explained_estimator", est)

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from skuflow.errors import NotSupportedError
-from skuflow.estimators.pipeline import explained_estimator, is_pipeline, transform_features
+from skuflow.estimators.pipeline import final_estimator, is_pipeline, transform_features
 
 TOP_FEATURES = 20  # named in the global importance
 DENSE_CELLS = 200_000  # inputs up to this size go to LightGBM's contributions as a dense array
@@ -31,7 +31,7 @@ def _parts(model: Any) -> tuple[Any, Any]:
     """The naming featurizer and the final estimator, or NotSupportedError."""
     if not is_pipeline(model) or not hasattr(model.steps[0][1], "feature_name"):
         raise NotSupportedError("Explanations need a pipeline whose featurizer names its columns")
-    est = explained_estimator(model)
+    est = final_estimator(model)
     if not (hasattr(est, "booster_") or hasattr(est, "coef_")):
         raise NotSupportedError(f"No exact explanation for a {type(est).__name__} (LightGBM and linear models "
                                 "have one)")

@@ -10,7 +10,6 @@ from sklearn.pipeline import Pipeline
 
 from skuflow.data.schema import require_columns
 from skuflow.errors import ConfigError
-from skuflow.estimators.path import PathClassifier
 from skuflow.features.product import ProductFeaturizer
 from skuflow.features.tabular import Table, column, float_or_nan, text_or_empty
 from skuflow.label_paths import join
@@ -185,9 +184,8 @@ class CategoryTask(ClassificationTask):
         kind = model_config.get("kind") or self.default_kind
         params = dict(model_config.get("params") or {})
         smote_k = params.pop("smote_k", 5)  # SMOTE's neighbours, not the forest's
-        level_weight = float(params.pop("level_weight", 0.5))  # category paths: the upper levels' say
         features = ProductFeaturizer(**{**_FEATURE_DEFAULTS.get(kind, {}), **feature_config})
-        clf = PathClassifier(_classifier(kind, params), level_weight=level_weight)
+        clf = _classifier(kind, params)
         if kind == "rf_smote":
             # SMOTE must only resample during fit: imblearn's Pipeline skips samplers at predict time.
             from imblearn.pipeline import Pipeline as ImbPipeline
