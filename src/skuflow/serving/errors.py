@@ -49,6 +49,18 @@ def install_error_handlers(app: FastAPI) -> None:
         message, fields = describe_validation(list(exc.errors()))
         return error_response(422, "invalid_input", message, details={"fields": fields})
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette answers this from its outermost middleware and still logs the traceback; the caller gets
+        # JSON with the request id to quote, and /metrics has already counted the 500
+        from skuflow.serving.scoring import new_request_id
+
+        rid = request.headers.get("x-request-id", "")[:64] or new_request_id()
+        response = error_response(500, "internal_error", f"Unexpected {exc.__class__.__name__}; quote request id "
+                                  f"{rid}", request_id=rid)
+        response.headers["X-Request-ID"] = rid
+        return response
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code,

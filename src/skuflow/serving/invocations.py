@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from skuflow.errors import InvalidInputError, UnsupportedMediaError
+from skuflow.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
@@ -22,14 +22,56 @@ def _columns_to_records(cols: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: (v[i] if isinstance(v, list) else v) for k, v in cols.items()} for i in range(n)]
 
 
-def parse_invocation(body: bytes, content_type: str) -> list[dict[str, Any]]:
+def _split_to_records(data: Any) -> list[dict[str, Any]]:
+    """``{"columns": [...], "data": [[...], ...]}`` checked shape first: column names are distinct strings,
+    every row a list with one value per column (pandas' orient="split")."""
+    if not isinstance(data, dict) or "columns" not in data or "data" not in data:
+        raise InvalidInputError("dataframe_split: needs 'columns' and 'data'")
+    cols, rows = data["columns"], data["data"]
+    if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
+        raise InvalidInputError("dataframe_split.columns: expected a list of column names (strings)")
+    if len(set(cols)) != len(cols):
+        raise InvalidInputError(f"dataframe_split.columns: '{_first_repeat(cols)}' appears twice")
+    if not isinstance(rows, list):
+        raise InvalidInputError("dataframe_split.data: expected a list of rows")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != len(cols):
+            raise InvalidInputError(f"dataframe_split.data[{i}]: expected a list of {len(cols)} values, one per column")
+    return [dict(zip(cols, row, strict=True)) for row in rows]
+
+
+def _first_repeat(names: list[str]) -> str:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return ""
+
+
+def _csv_records(body: bytes, max_columns: int) -> list[dict[str, Any]]:
+    """CSV rows, the header checked before pandas reads the body: parsing cost grows with the columns (and
+    with their square when names repeat), so a wide or repeating header is refused first."""
+    import csv
+
+    first = body.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    header = next(csv.reader([first]), [])
+    if len(header) > max_columns:
+        raise PayloadTooLargeError(f"body: {len(header)} CSV columns exceed the limit of {max_columns}")
+    if len(set(header)) != len(header):
+        raise InvalidInputError(f"body: CSV column '{_first_repeat(header)}' appears twice")
+    try:
+        frame = pd.read_csv(io.BytesIO(body), dtype=object)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InvalidInputError(f"body: not valid CSV ({exc})") from exc
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
+def parse_invocation(body: bytes, content_type: str, max_columns: int = 1000) -> list[dict[str, Any]]:
     """Records from an MLflow-style request body; a malformed body raises a 4xx SkuflowError."""
     ctype = content_type.split(";")[0].strip().lower()
     if ctype in ("text/csv", "application/csv"):
-        try:
-            return pd.read_csv(io.BytesIO(body)).to_dict(orient="records")
-        except (ValueError, pd.errors.ParserError) as exc:
-            raise InvalidInputError(f"body: not valid CSV ({exc})") from exc
+        return _csv_records(body, max_columns)
     if ctype not in ("application/json", ""):
         raise UnsupportedMediaError(f"Content type '{ctype}' not supported; use application/json or text/csv")
     try:
@@ -44,12 +86,14 @@ def parse_invocation(body: bytes, content_type: str) -> list[dict[str, Any]]:
     key = keys[0]
     data = payload[key]
     if key == "dataframe_split":
-        if not isinstance(data, dict) or "columns" not in data or "data" not in data:
-            raise InvalidInputError("dataframe_split: needs 'columns' and 'data'")
-        cols = data["columns"]
-        return [dict(zip(cols, row, strict=False)) for row in data["data"]]
-    if key == "inputs" and isinstance(data, dict):
-        return _columns_to_records(data)
-    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        records = _split_to_records(data)
+    elif key == "inputs" and isinstance(data, dict):
+        records = _columns_to_records(data)
+    elif not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise InvalidInputError(f"{key}: expected a list of records (objects keyed by field)")
-    return data
+    else:
+        records = data
+    width = max((len(r) for r in records), default=0)
+    if width > max_columns:
+        raise PayloadTooLargeError(f"{key}: a record of {width} fields exceeds the limit of {max_columns}")
+    return records

@@ -236,7 +236,8 @@ def invocations_router(ctx: ServingContext, known: list[str]) -> APIRouter:
     async def invocations(request: Request) -> Response:
         started = time.perf_counter()
         task = get_task(settings.invocations_task)  # unknown task -> 404, per request
-        records = parse_invocation(await request.body(), request.headers.get("content-type", ""))
+        records = parse_invocation(await request.body(), request.headers.get("content-type", ""),
+                                   settings.max_columns)
         if len(records) > settings.max_batch_rows:
             raise PayloadTooLargeError(f"{len(records)} rows exceed the cap of {settings.max_batch_rows}")
         if not records:

@@ -1,0 +1,76 @@
+"""Bodies a hostile but fair caller sends: each gets a 4xx naming the problem, quickly, never a 500; an
+unexpected failure still answers JSON with the request id and is counted."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+SPLIT_BODIES = [  # each answered 500 with a traceback before (schemathesis found them)
+    ({"dataframe_split": {"columns": ["title"], "data": [1]}}, "dataframe_split.data[0]"),
+    ({"dataframe_split": {"columns": None, "data": [["a"]]}}, "dataframe_split.columns"),
+    ({"dataframe_split": {"columns": ["title"], "data": None}}, "dataframe_split.data"),
+    ({"dataframe_split": {"columns": [["title"]], "data": [["a"]]}}, "dataframe_split.columns"),
+    ({"dataframe_split": {"columns": ["title", "title"], "data": [["a", "b"]]}}, "'title' appears twice"),
+    ({"dataframe_split": {"columns": ["title", "price"], "data": [["a"]]}}, "2 values"),
+]
+
+
+@pytest.mark.parametrize(("body", "named"), SPLIT_BODIES)
+def test_malformed_dataframe_split_is_a_422_naming_the_part(client, body, named):
+    r = client.post("/invocations", json=body)
+    assert r.status_code == 422, r.text
+    assert named in r.json()["message"]
+
+
+def _timed(client, *args, **kwargs):
+    started = time.perf_counter()
+    r = client.post(*args, **kwargs)
+    return r, time.perf_counter() - started
+
+
+def test_wide_bodies_are_refused_before_the_work(client):
+    # 100,000 CSV columns in ~600 KB: pandas took seconds on these; the header check refuses at once
+    wide = (",".join(f"c{i}" for i in range(100_000)) + "\n" + ",".join("x" * 100_000) + "\n").encode()
+    r, seconds = _timed(client, "/invocations", content=wide, headers={"content-type": "text/csv"})
+    assert r.status_code == 413 and "100000 CSV columns" in r.json()["message"] and seconds < 0.5
+    repeated = ("title," * 2000).rstrip(",").encode() + b"\n" + b"a," * 1999 + b"a\n"
+    r = client.post("/invocations", content=repeated, headers={"content-type": "text/csv"})
+    assert r.status_code == 413  # 2,000 columns: over the 1,000 limit before the repeats are even read
+    r = client.post("/invocations", content=b"title,title\na,b\n", headers={"content-type": "text/csv"})
+    assert r.status_code == 422 and "'title' appears twice" in r.json()["message"]
+
+    record = {f"f{i}": i for i in range(100_000)} | {"title": "kettle"}
+    r, seconds = _timed(client, "/invocations", json={"dataframe_records": [record]})
+    assert r.status_code == 413 and "100001 fields" in r.json()["message"] and seconds < 1.0
+
+    deep = b'{"title": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    for route in ("/invocations", "/v1/category/predict"):
+        r, seconds = _timed(client, route, content=deep, headers={"content-type": "application/json"})
+        assert r.status_code == 422 and seconds < 0.5, (route, r.text)
+
+
+def test_an_unexpected_failure_answers_json_with_the_request_id(trained_home, monkeypatch):
+    """The one mock here: a scorer that raises, standing in for a bug (no real input can reach one now)."""
+    from fastapi.testclient import TestClient
+
+    from skuflow.serving.app import create_app
+    from tests.helpers import PRODUCT, wait_ready
+
+    s, _ = trained_home
+    app = create_app(s)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        wait_ready(c)
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(app.state.router, "answer", broken)
+        r = c.post("/v1/category/predict", json=PRODUCT, headers={"x-request-id": "req-42"})
+        assert r.status_code == 500 and r.headers["content-type"] == "application/json"
+        assert r.json()["error_code"] == "internal_error" and r.json()["request_id"] == "req-42"
+        assert r.headers["x-request-id"] == "req-42"
+        counted = [line for line in c.get("/metrics").text.splitlines()
+                   if line.startswith("skuflow_requests_total") and 'route="/v1/category/predict"' in line]
+        assert any('status="500"' in line and line.endswith(" 1.0") for line in counted), counted
