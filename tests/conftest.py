@@ -26,8 +26,11 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FAST_LGBM = ModelConfig(kind="lightgbm", params={"n_estimators": 40, "num_leaves": 15})
 
 
+FEEDBACK_KEY = "test-feedback-key"  # labels need a key (SKUFLOW_FEEDBACK_API_KEY); tests send tests.helpers.FEEDBACK
+
+
 def make_settings(home: Path, **overrides) -> Settings:
-    return Settings(home=home, **overrides)
+    return Settings(home=home, **{"feedback_api_key": FEEDBACK_KEY, **overrides})
 
 
 @pytest.fixture

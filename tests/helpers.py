@@ -70,3 +70,6 @@ def wait_http(url: str, timeout: float = 90, proc: subprocess.Popen | None = Non
 # one product every API test sends (the demo catalogue's shape)
 PRODUCT = {"title": "Kovari wireless headphones - noise cancelling", "description": "Long battery life.",
            "brand": "Kovari", "seller_id": "S10042", "price": 129.0}
+
+# what a labelling client sends with POST /v1/{task}/feedback (tests.conftest.make_settings sets the key)
+FEEDBACK = {"X-Feedback-Key": "test-feedback-key"}

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     train_config: str | None = Field(default=None, description="YAML config retraining uses.")
     reload_interval: float = Field(default=10.0, ge=0, description="Seconds between champion checks; 0 = off.")
     admin_api_key: str | None = Field(default=None, description="Key for admin routes (retrain, experiments).")
+    feedback_api_key: str | None = Field(default=None, description="Key a labelling client sends as "
+                                         "X-Feedback-Key to report true labels (the admin key works too).")
     shadow_queue: int = Field(default=2048, gt=0, description="Shadow rows waiting to be scored; beyond it "
                               "they are dropped and counted.")
 

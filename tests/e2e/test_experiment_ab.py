@@ -38,7 +38,7 @@ def _send(base: str, rows: list[dict], statuses: list[int], arms: dict[str, set[
             if "x-experiment-variant" in r.headers:
                 arms.setdefault(rec["seller_id"], set()).add(r.headers["x-experiment-variant"])
             fb = client.post("/v1/category/feedback", json={"request_id": r.json()["request_id"],
-                                                            "label": row["category"]})
+                                                            "label": row["category"]}, headers=KEY)
             statuses.append(fb.status_code)
 
 

@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from skuflow.serving.app import create_app
-from tests.helpers import PRODUCT, running_server, wait_ready
+from tests.helpers import FEEDBACK, PRODUCT, running_server, wait_ready
 
 
 def test_predict_one_product(client, trained_home):
@@ -147,11 +147,12 @@ def test_request_id_feedback_and_live_accuracy(client):
     assert r.headers["X-Request-ID"] == "req-42" and r.json()["request_id"] == "req-42"
     predicted = r.json()["prediction"]
     client.app.state.scorer.plog.flush()
-    r = client.post("/v1/category/feedback", json={"request_id": "req-42", "label": predicted})
+    r = client.post("/v1/category/feedback", json={"request_id": "req-42", "label": predicted}, headers=FEEDBACK)
     assert r.status_code == 200 and r.json()["recorded"]
-    r = client.post("/v1/category/feedback", json={"request_id": "never-seen", "label": "books"})
+    r = client.post("/v1/category/feedback", json={"request_id": "never-seen", "label": "books"},
+                    headers=FEEDBACK)
     assert r.status_code == 404 and "never-seen" in r.json()["message"]
-    r = client.post("/v1/category/feedback", json={"label": "books"})
+    r = client.post("/v1/category/feedback", json={"label": "books"}, headers=FEEDBACK)
     assert r.status_code == 422 and "request_id" in r.json()["message"]
     generated = client.post("/v1/category/predict", json=PRODUCT).headers["X-Request-ID"]
     assert len(generated) == 32 and generated != "req-42"

@@ -20,6 +20,7 @@ from skuflow.serving.app import create_app  # noqa: E402
 from skuflow.training.config import TrainConfig  # noqa: E402
 from skuflow.training.train import train  # noqa: E402
 from tests.conftest import FAST_LGBM, make_settings  # noqa: E402
+from tests.helpers import FEEDBACK  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[2] / "src" / "skuflow" / "dashboard" / "app.py")
 FAST_CNN = TrainConfig.model_validate(
@@ -48,18 +49,25 @@ def board_home(tmp_path_factory):
             answered.append((r.json()["request_id"], row["category"]))
         client.app.state.scorer.plog.flush()  # feedback must find its prediction in the log
         for rid, label in answered[::3]:
-            assert client.post("/v1/category/feedback", json={"request_id": rid, "label": label}).status_code == 200
+            r = client.post("/v1/category/feedback", json={"request_id": rid, "label": label}, headers=FEEDBACK)
+            assert r.status_code == 200
     path = str(home.parent / "catalogue.parquet")
     write_table(generate_catalogue(600, seed=5), path)
     run_batch("category", path, str(home.parent / "scored"), settings, n_workers=1)
     return settings
 
 
+ADMIN_KEY = "board-key"
+
+
 @pytest.fixture
 def app(board_home, monkeypatch):
+    """The dashboard with the admin key configured and entered (without one it is read-only)."""
     monkeypatch.setenv("SKUFLOW_HOME", str(board_home.home))
+    monkeypatch.setenv("SKUFLOW_ADMIN_API_KEY", ADMIN_KEY)
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
+    at.sidebar.text_input(key="admin_key").set_value(ADMIN_KEY).run()
     assert not at.exception, at.exception
     return at
 
@@ -178,11 +186,13 @@ def test_experiments_page_starts_shows_and_stops_an_experiment(app, board_home):
     assert store.champion("category").version == champion
 
 
-def test_with_an_admin_key_configured_changes_need_it(board_home, monkeypatch):
+@pytest.mark.parametrize("configured", [False, True])
+def test_changes_need_the_admin_key_and_without_one_the_dashboard_is_read_only(board_home, monkeypatch, configured):
     from skuflow.experiments import record
 
     monkeypatch.setenv("SKUFLOW_HOME", str(board_home.home))
-    monkeypatch.setenv("SKUFLOW_ADMIN_API_KEY", "board-key")
+    if configured:
+        monkeypatch.setenv("SKUFLOW_ADMIN_API_KEY", ADMIN_KEY)
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     _page(at, "Experiments")
@@ -190,9 +200,11 @@ def test_with_an_admin_key_configured_changes_need_it(board_home, monkeypatch):
     store = RegistryStore(board_home)
     before = record.load(store, "category")
     at.button[0].click().run()
-    assert any("admin key" in w.value for w in at.warning)
+    assert any(("admin key" if configured else "Read-only") in w.value for w in at.warning)
     assert record.load(store, "category") == before  # nothing started
-    at.sidebar.text_input(key="admin_key").set_value("board-key").run()
+    if not configured:
+        return
+    at.sidebar.text_input(key="admin_key").set_value(ADMIN_KEY).run()
     at.button[0].click().run()
     assert record.load(store, "category").running
     record.end(store, "category", "stopped", "test teardown")

@@ -74,3 +74,39 @@ def test_an_unexpected_failure_answers_json_with_the_request_id(trained_home, mo
         counted = [line for line in c.get("/metrics").text.splitlines()
                    if line.startswith("skuflow_requests_total") and 'route="/v1/category/predict"' in line]
         assert any('status="500"' in line and line.endswith(" 1.0") for line in counted), counted
+
+
+def test_an_undeclared_method_is_a_405_naming_the_allowed_ones(client):
+    for method, path, allowed in (("GET", "/v1/category/predict", "POST"), ("PUT", "/v1/category/predict", "POST"),
+                                  ("DELETE", "/v1/category/info", "GET"), ("GET", "/invocations", "POST")):
+        r = client.request(method, path)
+        assert r.status_code == 405 and r.headers["allow"] == allowed, (method, path, r.status_code)
+    assert client.get("/v1/category/nothing-here").status_code == 404
+
+
+def test_feedback_needs_a_key_and_refusals_are_counted(client):
+    """Labels steer live accuracy and retraining: a stranger's labels are refused (this failed before)."""
+    from tests.helpers import FEEDBACK, PRODUCT
+
+    rid = client.post("/v1/category/predict", json=PRODUCT).headers["X-Request-ID"]
+    client.app.state.scorer.plog.flush()
+    body = {"request_id": rid, "label": "books"}
+    assert client.post("/v1/category/feedback", json=body).status_code == 401
+    assert client.post("/v1/category/feedback", json=body, headers={"X-Feedback-Key": "guess"}).status_code == 401
+    assert client.post("/v1/category/feedback", json=body, headers=FEEDBACK).status_code == 200
+    refused = [line for line in client.get("/metrics").text.splitlines()
+               if line.startswith("skuflow_auth_failures_total") and "/feedback" in line]
+    assert any('reason="missing"' in line for line in refused) and any('reason="wrong"' in line for line in refused)
+
+
+def test_feedback_is_refused_while_no_key_is_configured(trained_home):
+    from fastapi.testclient import TestClient
+
+    from skuflow.serving.app import create_app
+    from tests.helpers import wait_ready
+
+    s, _ = trained_home
+    with TestClient(create_app(s.model_copy(update={"feedback_api_key": None}))) as c:
+        wait_ready(c)
+        r = c.post("/v1/category/feedback", json={"request_id": "x", "label": "books"})
+        assert r.status_code == 403 and "SKUFLOW_FEEDBACK_API_KEY" in r.json()["message"]

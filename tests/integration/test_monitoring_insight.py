@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from skuflow.data.generate import generate_catalogue
+from tests.helpers import FEEDBACK
 
 FIELDS = ["title", "description", "brand", "seller_id", "price"]
 # another shop's words: clothing reviews posing as products, with a real seller and price
@@ -30,7 +31,7 @@ def test_fresh_traffic_is_estimated_near_its_real_accuracy_and_holds_few_outlier
     assert out["n"] == 400 and out["share"] <= 0.03 and not out["flagged"]
     # the truth arrives: live accuracy from feedback lands near the estimate made without it
     for rid, label in zip(ids, fresh["category"], strict=True):
-        client.post("/v1/category/feedback", json={"request_id": rid, "label": label})
+        client.post("/v1/category/feedback", json={"request_id": rid, "label": label}, headers=FEEDBACK)
     live = client.get("/v1/category/drift?window=400").json()["live"]
     assert live["n"] == 400 and abs(live["value"] - est["accuracy"]) < 0.06
     metrics = client.get("/metrics").text

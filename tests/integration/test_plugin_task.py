@@ -19,6 +19,7 @@ from skuflow.serving.app import create_app
 from skuflow.tasks import base
 from skuflow.training.train import train
 from tests.conftest import make_settings
+from tests.helpers import FEEDBACK
 from tests.plugins.toy_price import PriceTask
 
 APP = str(Path(__file__).resolve().parents[2] / "src" / "skuflow" / "dashboard" / "app.py")
@@ -84,7 +85,7 @@ def test_a_regression_plugin_is_served_logged_scored_by_feedback_and_drift_check
             ids.append((r.json()["request_id"], rec["price"]))
         client.app.state.scorer.plog.flush()
         for rid, price in ids[:50]:
-            r = client.post("/v1/toy_price/feedback", json={"request_id": rid, "label": str(price)})
+            r = client.post("/v1/toy_price/feedback", json={"request_id": rid, "label": str(price)}, headers=FEEDBACK)
             assert r.status_code == 200
         drift = client.get("/v1/toy_price/drift?window=200").json()
         cols = {c["column"]: c for c in drift["columns"]}

@@ -7,6 +7,7 @@ log, drift, and the retraining runner. No logic of its own.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -22,6 +23,7 @@ from skuflow.settings import Settings
 from skuflow.tasks.base import get_task
 from skuflow.training.promote import promote, rollback
 
+log = logging.getLogger("skuflow.dashboard")
 PAGES = ("Predict", "Models", "Monitoring", "Experiments", "Batch")
 
 
@@ -46,15 +48,19 @@ def _plog(url: str) -> PredictionLog:
 
 
 def _authorised(settings: Settings) -> bool:
-    """State-changing buttons need the admin key when one is configured (as the API's writes do); the
-    sidebar asks for it once per session. Every change goes to the registry's audit with "dashboard"."""
+    """State-changing buttons need the admin key, as the API's writes do: without one configured the
+    dashboard is read-only; with one, the sidebar asks for it once per session. A wrong key is logged (never
+    the key); every change goes to the registry's audit with "dashboard"."""
     if not settings.admin_api_key:
-        return True
+        st.warning("Read-only: set SKUFLOW_ADMIN_API_KEY where the dashboard runs to enable changes.")
+        return False
     import hmac
 
     given = st.session_state.get("admin_key", "")
-    if hmac.compare_digest(given, settings.admin_api_key):
+    if hmac.compare_digest(given.encode(), settings.admin_api_key.encode()):
         return True
+    if given:
+        log.warning("dashboard: a change was refused (wrong admin key)")
     st.warning("Enter the admin key (SKUFLOW_ADMIN_API_KEY) in the sidebar to change anything.")
     return False
 

@@ -40,8 +40,9 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
     (``skuflow.features.declared``): text joins the n-grams, categories are hashed as ``column=value``
     tokens, numbers enter as a signed log scaled by the training rows' 99th percentile, with a missing flag.
     ``attribute_weight`` scales the category tokens: on a validation cut of the fashion catalogue's training
-    rows, leaf macro-F1 was 0.9212 without attributes and 0.9319 / 0.9308 / 0.9293 at 0.3 / 0.6 / 1.0 (a
-    strong attribute such as gender at full weight drowns the title's evidence for rare leaves).
+    rows, whole-path accuracy / leaf macro-F1 were 0.9724 / 0.9212 without attributes and 0.9781 / 0.9225,
+    0.9778 / 0.9225, 0.9776 / 0.9207 at 0.3 / 0.6 / 1.0 (a strong attribute such as gender at full weight
+    outvotes the title's evidence for rare leaves).
 
     ``share_vectors`` (tuning trials only) reuses vectoriser fits and text blocks of the same rows across
     trials in one process (``skuflow.features.shared``).

@@ -48,6 +48,9 @@ class ApiMetrics:
                                    "outliers", ["task", "model_version"], registry=self.registry)
         self.window_alarm = Gauge("skuflow_window_alarm", "1 when the latest window alarms (drift, outliers or an "
                                   "estimated drop)", ["task", "model_version"], registry=self.registry)
+        # refused keys by route template and reason (missing, wrong, disabled): a guessing client shows here
+        self.auth_failures = Counter("skuflow_auth_failures_total", "State-changing calls refused",
+                                     ["route", "reason"], registry=self.registry)
         self.retrains = Counter("skuflow_retrains_total", "Retraining runs by outcome", ["task", "outcome"],
                                 registry=self.registry)
         # online experiments (skuflow.experiments): the shadow's agreement with the champion, its dropped

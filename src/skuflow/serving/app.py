@@ -6,9 +6,12 @@ task's output contract; nothing here trains or computes features."""
 import logging
 import threading
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from skuflow import __version__
 from skuflow.allocator import keep_large_allocations
@@ -53,6 +56,18 @@ def _background(ctx: ServingContext, stop: threading.Event, load_models: bool) -
                           on_report=ctx.metrics.observe_drift)
         threads.append(threading.Thread(target=monitor.run, args=(stop,), daemon=True, name="skuflow-monitor"))
     return threads
+
+
+def _allowed_methods(app: FastAPI, path: str, skip: Any) -> list[str]:
+    """Methods the app's own routes answer on ``path`` (the catch-all ``skip`` aside)."""
+    allowed: set[str] = set()
+    for route in app.routes:
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            match, child = route.matches({"type": "http", "path": path, "method": method, "root_path": ""})
+            endpoint = child.get("endpoint", getattr(route, "endpoint", None))
+            if match == Match.FULL and endpoint is not skip:
+                allowed.add(method)
+    return sorted(allowed)
 
 
 def create_app(settings: Settings | None = None, store: RegistryStore | None = None,
@@ -111,9 +126,13 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     app.openapi = openapi  # type: ignore[method-assign]
 
     @app.api_route("/v1/{task}/{action:path}", methods=["GET", "POST"], include_in_schema=False)
-    async def unknown(task: str, action: str) -> Response:
+    async def unknown(request: Request, task: str, action: str) -> Response:
         if task not in known:
             raise TaskNotFoundError(task, known)
+        allowed = _allowed_methods(app, request.url.path, skip=unknown)
+        if allowed:  # the route exists for other methods (GET on a POST route)
+            raise StarletteHTTPException(405, f"Method {request.method} not allowed on {request.url.path}",
+                                         headers={"Allow": ", ".join(allowed)})
         raise NotFoundError(f"Route '/v1/{task}/{action}' not found")
 
     return app

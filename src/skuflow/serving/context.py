@@ -4,6 +4,7 @@ routes): settings, the champions, metrics, the scorer and experiment router, the
 from __future__ import annotations
 
 import hmac
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ from skuflow.serving.experiments import ExperimentRouter
 from skuflow.serving.runtime import ModelHolder
 from skuflow.serving.scoring import Scorer
 from skuflow.settings import Settings
+
+log = logging.getLogger("skuflow.serving")
 
 
 @dataclass
@@ -45,8 +48,30 @@ class ServingContext:
 
     def require_admin(self, request: Request) -> None:
         """State-changing routes need ``X-API-Key`` equal to ``SKUFLOW_ADMIN_API_KEY`` (off when unset)."""
-        key = self.settings.admin_api_key
-        if not key:
-            raise ForbiddenError("Admin routes are disabled: set SKUFLOW_ADMIN_API_KEY")
-        if not hmac.compare_digest(request.headers.get("x-api-key", ""), key):
-            raise UnauthorizedError("Missing or wrong X-API-Key")
+        self._require(request, {"x-api-key": self.settings.admin_api_key}, "SKUFLOW_ADMIN_API_KEY")
+
+    def require_feedback(self, request: Request) -> None:
+        """Labels steer live accuracy and retraining: ``X-Feedback-Key`` (``SKUFLOW_FEEDBACK_API_KEY``, for a
+        labelling client without admin rights) or the admin key; refused while neither is set."""
+        self._require(request, {"x-feedback-key": self.settings.feedback_api_key,
+                                "x-api-key": self.settings.admin_api_key},
+                      "SKUFLOW_FEEDBACK_API_KEY or SKUFLOW_ADMIN_API_KEY")
+
+    def _require(self, request: Request, keys: dict[str, str | None], setting: str) -> None:
+        """Compared in constant time; a refusal is counted by route and reason and logged without the key."""
+        configured = {header: key for header, key in keys.items() if key}
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        if not configured:
+            self._refuse(request, route, "disabled")
+            raise ForbiddenError(f"This route is disabled: set {setting}")
+        given = {header: request.headers.get(header, "") for header in configured}
+        # every configured key is compared, whichever matched: the time taken says nothing about which
+        matched = [hmac.compare_digest(given[h].encode(), key.encode()) for h, key in configured.items()]
+        if not any(matched):
+            self._refuse(request, route, "wrong" if any(given.values()) else "missing")
+            raise UnauthorizedError(f"Missing or wrong {' or '.join(h.title() for h in configured)}")
+
+    def _refuse(self, request: Request, route: str, reason: str) -> None:
+        self.metrics.auth_failures.labels(route, reason).inc()
+        host = request.client.host if request.client else "unknown"
+        log.warning("refused %s %s from %s: key %s", request.method, route, host, reason)

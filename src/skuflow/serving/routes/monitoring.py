@@ -63,6 +63,7 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
     name = task.name
 
     async def feedback(request: Request) -> Response:
+        ctx.require_feedback(request)
         body = parse(FeedbackIn, await request.body())
         plog = ctx.log()
         recorded = await run_in_threadpool(plog.add_feedback, name, body.request_id, body.label)
@@ -87,7 +88,9 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
         return json_response({**report.to_dict(), "live": live}, version=loaded.version)
 
     api.add_api_route("/feedback", feedback, methods=["POST"], openapi_extra=body_schema(FeedbackIn),
-                      summary="Record the true answer of a logged prediction")
+                      summary="Record the true answer of a logged prediction (X-Feedback-Key or the admin key)",
+                      responses={401: {"description": "missing or wrong key"},
+                                 403: {"description": "no feedback or admin key is configured"}})
     api.add_api_route("/drift", drift, methods=["GET"],
                       summary="Drift of the latest predictions against the champion's reference profile")
     return api
