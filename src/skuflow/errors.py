@@ -83,6 +83,13 @@ class NotReadyError(SkuflowError):
     error_code = "not_ready"
 
 
+class ConflictError(SkuflowError):
+    """The request is valid but the current state refuses it (the version already serves, one is running)."""
+
+    status_code = 409
+    error_code = "conflict"
+
+
 class ConfigError(SkuflowError):
     status_code = 400
     error_code = "invalid_config"

@@ -59,11 +59,11 @@ def test_writes_need_the_key_and_are_audited(client, home):
     body = {"challenger": 2, "mode": "ab", "traffic": 0.5}
     assert client.post("/v1/category/experiment", json=body).status_code == 401
     assert client.post("/v1/category/experiment", json=body, headers={"X-API-Key": "wrong"}).status_code == 401
-    assert client.post("/v1/category/experiment", json={**body, "challenger": 1}, headers=ADMIN).status_code == 400
+    assert client.post("/v1/category/experiment", json={**body, "challenger": 1}, headers=ADMIN).status_code == 409
     assert client.post("/v1/category/experiment", json={**body, "mode": "canary"}, headers=ADMIN).status_code == 422
     r = client.post("/v1/category/experiment", json=body, headers=ADMIN)
     assert r.status_code == 201 and r.json()["state"] == "running" and r.json()["champion"] == 1
-    assert client.post("/v1/category/experiment", json=body, headers=ADMIN).status_code == 400  # one at a time
+    assert client.post("/v1/category/experiment", json=body, headers=ADMIN).status_code == 409  # one at a time
     assert client.delete("/v1/category/experiment").status_code == 401
     stopped = client.delete("/v1/category/experiment", headers=ADMIN)
     assert stopped.status_code == 200 and stopped.json()["state"] == "stopped"

@@ -11,7 +11,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from skuflow.errors import ConfigError, ModelNotFoundError, NotFoundError
+from skuflow.errors import ConfigError, ConflictError, ModelNotFoundError, NotFoundError
 from skuflow.registry.store import RegistryStore
 from skuflow.training.promote import record_audit
 
@@ -99,10 +99,10 @@ def start(store: RegistryStore, task: str, challenger: int, mode: str, traffic: 
         raise ModelNotFoundError(f"Task '{task}' has no champion to experiment against")
     target = store.version(task, challenger)  # raises when the version does not exist
     if target.version == champ.version:
-        raise ConfigError(f"v{challenger} is already the champion of {task}")
+        raise ConflictError(f"v{challenger} is already the champion of {task}")
     current = load(store, task)
     if current is not None and current.running:
-        raise ConfigError(f"Experiment {current.id} is already running on {task}; stop it first")
+        raise ConflictError(f"Experiment {current.id} is already running on {task}; stop it first")
     exp = Experiment(id=f"{task}-v{champ.version}-v{target.version}-{time.strftime('%Y%m%dT%H%M%S')}",
                      task=task, model=champ.name, mode=mode, champion=champ.version, challenger=target.version,
                      traffic=float(traffic), key=key or None, metric=metric, max_requests=max_requests,

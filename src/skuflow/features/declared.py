@@ -69,6 +69,7 @@ def _extended(base: type[BaseModel], declared: DeclaredInputs) -> type[BaseModel
     for name in declared.categorical:
         fields[name] = (str | None, Field(None, max_length=200, description="declared categorical input"))
     for name in declared.numeric:
-        fields[name] = (float | None, Field(None, allow_inf_nan=False, description="declared numeric input"))
+        fields[name] = (float | None, Field(None, allow_inf_nan=False, strict=True,
+                                            description="declared numeric input"))
     config = ConfigDict(**{**base.model_config, **_TEXT})
     return create_model(base.__name__, __config__=config, __doc__=base.__doc__, **fields)

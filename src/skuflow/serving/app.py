@@ -6,12 +6,10 @@ task's output contract; nothing here trains or computes features."""
 import logging
 import threading
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from skuflow import __version__
 from skuflow.allocator import keep_large_allocations
@@ -21,6 +19,7 @@ from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.context import ServingContext
 from skuflow.serving.errors import install_error_handlers
+from skuflow.serving.http import COMMON_ERRORS, allowed_methods, error_responses
 from skuflow.serving.middleware import MetricsAndLimits
 from skuflow.serving.routes.admin import task_admin_router
 from skuflow.serving.routes.data import data_router
@@ -58,18 +57,6 @@ def _background(ctx: ServingContext, stop: threading.Event, load_models: bool) -
     return threads
 
 
-def _allowed_methods(app: FastAPI, path: str, skip: Any) -> list[str]:
-    """Methods the app's own routes answer on ``path`` (the catch-all ``skip`` aside)."""
-    allowed: set[str] = set()
-    for route in app.routes:
-        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-            match, child = route.matches({"type": "http", "path": path, "method": method, "root_path": ""})
-            endpoint = child.get("endpoint", getattr(route, "endpoint", None))
-            if match == Match.FULL and endpoint is not skip:
-                allowed.add(method)
-    return sorted(allowed)
-
-
 def create_app(settings: Settings | None = None, store: RegistryStore | None = None,
                load_models: bool = True) -> FastAPI:
     """Build the API. Champions load in a background thread; ``/ready`` answers 503 until they have
@@ -98,6 +85,7 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
             ctx.metrics.log_dropped.set(ctx.scorer.plog.dropped)
 
     app = FastAPI(title="skuflow", version=__version__, lifespan=lifespan,
+                  responses=error_responses(*COMMON_ERRORS, 400, 404),
                   description="Product models served from the MLflow registry's champion alias.")
     app.state.context = ctx
     # what tests and operators poke at, by the names they had before the context existed
@@ -116,23 +104,32 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
             app.include_router(router)
 
     default_openapi = app.openapi
+    app.state.openapi_served = None
 
     def openapi() -> dict:
-        # record bodies follow the served champions: a version trained with declared inputs adds fields
-        if refresh_schemas(app.routes, ctx.holder.loaded()):
+        # the document follows the served champions: a version trained with declared inputs adds body fields,
+        # and a task without a champion (every call a 503) is left out until one loads
+        loaded = ctx.holder.loaded()
+        served = sorted(loaded)
+        if refresh_schemas(app.routes, loaded) or app.state.openapi_served != served:
             app.openapi_schema = None
-        return default_openapi()
+        if app.openapi_schema is None:
+            schema = default_openapi()
+            hidden = [f"/v1/{t}/" for t in known if served and t not in served]
+            schema["paths"] = {p: v for p, v in schema["paths"].items() if not p.startswith(tuple(hidden))}
+            app.openapi_schema, app.state.openapi_served = schema, served
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
     @app.api_route("/v1/{task}/{action:path}", methods=["GET", "POST"], include_in_schema=False)
     async def unknown(request: Request, task: str, action: str) -> Response:
+        if allowed_methods(app, request.url.path):  # the route exists for other methods (GET on a POST route)
+            raise StarletteHTTPException(405, f"Method {request.method} not allowed on {request.url.path}")
         if task not in known:
             raise TaskNotFoundError(task, known)
-        allowed = _allowed_methods(app, request.url.path, skip=unknown)
-        if allowed:  # the route exists for other methods (GET on a POST route)
-            raise StarletteHTTPException(405, f"Method {request.method} not allowed on {request.url.path}",
-                                         headers={"Allow": ", ".join(allowed)})
         raise NotFoundError(f"Route '/v1/{task}/{action}' not found")
+
+    unknown.skuflow_catch_all = True  # type: ignore[attr-defined]
 
     return app

@@ -62,9 +62,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code,
                                                                                            "http_error")
         response = error_response(exc.status_code, code, str(exc.detail))
-        response.headers.update(exc.headers or {})  # 405 carries Allow
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only those of the route that matched first
+            from skuflow.serving.http import allowed_methods
+
+            response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
         return response

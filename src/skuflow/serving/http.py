@@ -47,7 +47,51 @@ def caller(request: Request) -> str:
 
 def body_schema(model: type[BaseModel]) -> dict:
     """OpenAPI request body for a route that parses its own JSON."""
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(model)}}}}
+
+
+def inline_schema(model: type[BaseModel]) -> dict:
+    """The model's JSON schema with its ``$defs`` written in place: a schema pasted into a route's body has
+    no ``#/$defs`` beside it to point at."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
+
+
+class ErrorBody(BaseModel):
+    error_code: str
+    message: str
+    details: dict[str, Any] | None = None
+    request_id: str | None = None
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the errors a route answers, each with the one error body every handler writes."""
+    return {code: {"description": _ERRORS[code], "model": ErrorBody} for code in codes}
+
+
+_ERRORS = {
+    400: "the request does not fit the current state (an unknown version, a bad config)",
+    401: "missing or wrong key", 403: "this route's key is not configured", 404: "unknown task, model or id",
+    405: "the route does not answer this method (Allow lists those it does)",
+    409: "conflicts with the current state", 413: "body, batch, image or record over its limit",
+    415: "unsupported content type or not an image", 422: "invalid input (the message names the field)",
+    500: "unexpected failure (quote the request id)", 501: "not supported by the served model",
+    503: "not ready: no champion loaded, or a service it needs is off",
+}
+# what any route may answer: parsing and limits apply to every request, and the champion may be loading
+COMMON_ERRORS = (413, 415, 422, 500, 503)
 
 
 def image_body_schema(field: str, json_model: type[BaseModel]) -> dict:
@@ -56,3 +100,18 @@ def image_body_schema(field: str, json_model: type[BaseModel]) -> dict:
     return {"requestBody": {"required": True, "content": {
         "multipart/form-data": {"schema": {"type": "object", "properties": {field: files}, "required": [field]}},
         "application/json": {"schema": json_model.model_json_schema()}}}}
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """The methods the app's routes answer on ``path`` (the ``/v1/{task}/…`` catch-all aside): what a 405's
+    Allow header lists."""
+    from starlette.routing import Match
+
+    allowed: set[str] = set()
+    for route in app.routes:
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            match, child = route.matches({"type": "http", "path": path, "method": method, "root_path": ""})
+            endpoint = child.get("endpoint", getattr(route, "endpoint", None))
+            if match == Match.FULL and not getattr(endpoint, "skuflow_catch_all", False):
+                allowed.add(method)
+    return sorted(allowed)

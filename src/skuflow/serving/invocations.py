@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 import pandas as pd
@@ -49,9 +49,18 @@ def _first_repeat(names: list[str]) -> str:
     return ""
 
 
-def _csv_records(body: bytes, max_columns: int) -> list[dict[str, Any]]:
+def numeric_fields(record: Any) -> frozenset[str]:
+    """The fields of a request model that hold numbers (CSV cells are read as text, then these as numbers)."""
+    def numeric(annotation: Any) -> bool:
+        return annotation in (int, float) or any(numeric(a) for a in get_args(annotation))
+
+    return frozenset(n for n, f in record.model_fields.items() if numeric(f.annotation))
+
+
+def _csv_records(body: bytes, max_columns: int, numbers: frozenset[str]) -> list[dict[str, Any]]:
     """CSV rows, the header checked before pandas reads the body: parsing cost grows with the columns (and
-    with their square when names repeat), so a wide or repeating header is refused first."""
+    with their square when names repeat), so a wide or repeating header is refused first. Cells are text
+    (a title "0" stays a title) except in ``numbers``' columns."""
     import csv
 
     first = body.split(b"\n", 1)[0].decode("utf-8", errors="replace")
@@ -61,17 +70,24 @@ def _csv_records(body: bytes, max_columns: int) -> list[dict[str, Any]]:
     if len(set(header)) != len(header):
         raise InvalidInputError(f"body: CSV column '{_first_repeat(header)}' appears twice")
     try:
-        frame = pd.read_csv(io.BytesIO(body), dtype=object)
+        frame = pd.read_csv(io.BytesIO(body), dtype=str)
     except (ValueError, pd.errors.ParserError) as exc:
         raise InvalidInputError(f"body: not valid CSV ({exc})") from exc
+    for col in numbers & set(frame.columns):
+        as_number = pd.to_numeric(frame[col], errors="coerce")
+        bad = frame[col].notna() & as_number.isna()
+        if bad.any():
+            raise InvalidInputError(f"{int(bad.to_numpy().argmax())}.{col}: not a number")
+        frame[col] = as_number
     return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
-def parse_invocation(body: bytes, content_type: str, max_columns: int = 1000) -> list[dict[str, Any]]:
+def parse_invocation(body: bytes, content_type: str, max_columns: int = 1000,
+                     numbers: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Records from an MLflow-style request body; a malformed body raises a 4xx SkuflowError."""
     ctype = content_type.split(";")[0].strip().lower()
     if ctype in ("text/csv", "application/csv"):
-        return _csv_records(body, max_columns)
+        return _csv_records(body, max_columns, numbers)
     if ctype not in ("application/json", ""):
         raise UnsupportedMediaError(f"Content type '{ctype}' not supported; use application/json or text/csv")
     try:
@@ -81,6 +97,9 @@ def parse_invocation(body: bytes, content_type: str, max_columns: int = 1000) ->
     if not isinstance(payload, dict):
         raise InvalidInputError(f"body: expected an object with one of {', '.join(FORMATS)}")
     keys = [k for k in FORMATS if k in payload]
+    if len(keys) != len(payload):
+        raise InvalidInputError(f"body: unexpected key '{next(k for k in payload if k not in FORMATS)}' (one of "
+                                f"{', '.join(FORMATS)})")
     if len(keys) != 1:
         raise InvalidInputError(f"body: expected exactly one of {', '.join(FORMATS)}, got {sorted(payload)}")
     key = keys[0]

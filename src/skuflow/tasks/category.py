@@ -21,11 +21,11 @@ class ProductRecord(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    title: str = Field(min_length=1, max_length=2000, description="Product title")
+    title: str = Field(min_length=1, max_length=2000, pattern=r"[^\s\x85]", description="Product title")
     description: str | None = Field(default=None, max_length=20000)
     brand: str | None = Field(default=None, max_length=200)
     seller_id: str | None = Field(default=None, max_length=200)
-    price: float | None = Field(default=None, ge=0, le=1_000_000)
+    price: float | None = Field(default=None, ge=0, le=1_000_000, strict=True)  # true is not a price
 
 
 # Feature settings that suit each model family: trees want a bounded vocabulary.

@@ -26,11 +26,11 @@ class ListingRecord(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    title: str = Field(min_length=1, max_length=2000)
+    title: str = Field(min_length=1, max_length=2000, pattern=r"[^\s\x85]")
     description: str | None = Field(default=None, max_length=20000)
     brand: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=200)
-    price: float | None = Field(default=None, ge=0, le=1_000_000)
+    price: float | None = Field(default=None, ge=0, le=1_000_000, strict=True)  # true is not a price
 
 
 def _model(kind: str, params: dict[str, Any]) -> Any:

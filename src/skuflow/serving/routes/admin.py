@@ -3,16 +3,27 @@ audited (experiments in the registry's audit; retraining runs through the gate, 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from skuflow.errors import NotFoundError
 from skuflow.experiments import judge, record
 from skuflow.serving.context import ServingContext
-from skuflow.serving.http import body_schema, caller, json_response, parse
+from skuflow.serving.http import body_schema, caller, error_responses, json_response, parse
 from skuflow.tasks.base import Task
+
+
+class Guardrails(BaseModel):
+    """Limits on the challenger's arm; crossing one ends the experiment as harmed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error_rate: float | None = Field(None, ge=0.0, le=1.0, description="largest share of failed requests")
+    p99_ms: float | None = Field(None, gt=0.0, description="largest p99 latency in milliseconds")
 
 
 class ExperimentIn(BaseModel):
@@ -20,15 +31,15 @@ class ExperimentIn(BaseModel):
     mode: str = Field("ab", pattern="^(shadow|ab)$")
     traffic: float = Field(0.1, gt=0.0, le=1.0, description="Share of callers sent (ab) or mirrored (shadow)")
     key: str | None = Field(None, max_length=64, description="Record field that identifies a caller")
-    metric: str = "accuracy"
+    metric: Literal[record.METRICS] = "accuracy"  # type: ignore[valid-type]
     max_requests: int | None = Field(None, ge=1)
-    guardrails: dict[str, float] = Field(default_factory=dict, description="error_rate, p99_ms")
+    guardrails: Guardrails = Field(default_factory=Guardrails)
     alpha: float = Field(0.05, gt=0.0, lt=0.5)
     min_rows: int = Field(100, ge=1, description="Feedback rows per arm before a decision")
 
 
 def task_admin_router(task: Task, ctx: ServingContext) -> APIRouter:
-    api = APIRouter(prefix=f"/v1/{task.name}", tags=[task.name])
+    api = APIRouter(prefix=f"/v1/{task.name}", tags=[task.name], responses=error_responses(400, 401, 403, 409))
     name = task.name
 
     async def retrain(request: Request) -> Response:
@@ -47,7 +58,8 @@ def task_admin_router(task: Task, ctx: ServingContext) -> APIRouter:
         body = parse(ExperimentIn, await request.body())
         store = ctx.store()
         exp = await run_in_threadpool(record.start, store, name, body.challenger, body.mode, body.traffic,
-                                      body.key, body.metric, body.max_requests, body.guardrails, body.alpha,
+                                      body.key, body.metric, body.max_requests,
+                                      body.guardrails.model_dump(exclude_none=True), body.alpha,
                                       body.min_rows, caller(request))
         await run_in_threadpool(ctx.router.refresh, store, name)  # this replica starts at once
         return json_response(exp.to_dict(), status=201)
@@ -79,6 +91,10 @@ def task_admin_router(task: Task, ctx: ServingContext) -> APIRouter:
                       summary="The experiment's arms, the sequential test and the guardrails")
     api.add_api_route("/experiment", experiment_stop, methods=["DELETE"],
                       summary="Stop the running experiment; the champion keeps serving (admin)")
-    api.add_api_route("/retrain", retrain, methods=["POST"], summary="Start retraining (admin: X-API-Key)")
+    run = {"application/json": {"schema": {"type": "object", "description": "the retraining run"}}}
+    api.add_api_route("/retrain", retrain, methods=["POST"], summary="Start retraining (admin: X-API-Key)",
+                      status_code=202, responses={202: {"description": "started: the run", "content": run},
+                                                  409: {"description": "one is already running: that run",
+                                                        "content": run}})
     api.add_api_route("/retrain", retrain_status, methods=["GET"])
     return api

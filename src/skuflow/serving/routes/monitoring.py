@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from skuflow import __version__
@@ -14,7 +14,7 @@ from skuflow.flows.retrain import window_drift
 from skuflow.monitoring.drift import DriftPolicy
 from skuflow.monitoring.metrics import CONTENT_TYPE_LATEST
 from skuflow.serving.context import ServingContext
-from skuflow.serving.http import body_schema, json_response, parse
+from skuflow.serving.http import body_schema, error_responses, json_response, parse
 from skuflow.tasks.base import Task
 
 
@@ -47,7 +47,9 @@ def probes_router(ctx: ServingContext, known: list[str]) -> APIRouter:
         return json_response({"skuflow": __version__, "tasks": known,
                               "models": {t: m.info() for t, m in ctx.holder.loaded().items()}})
 
-    @api.get("/metrics", tags=["probes"])
+    @api.get("/metrics", tags=["probes"], response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                              "description": "Prometheus text format"}})
     async def prometheus() -> Response:
         for t, m in ctx.holder.loaded().items():
             ctx.metrics.model_version.labels(t).set(m.version)
@@ -89,8 +91,7 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
 
     api.add_api_route("/feedback", feedback, methods=["POST"], openapi_extra=body_schema(FeedbackIn),
                       summary="Record the true answer of a logged prediction (X-Feedback-Key or the admin key)",
-                      responses={401: {"description": "missing or wrong key"},
-                                 403: {"description": "no feedback or admin key is configured"}})
+                      responses=error_responses(401, 403))
     api.add_api_route("/drift", drift, methods=["GET"],
                       summary="Drift of the latest predictions against the champion's reference profile")
     return api

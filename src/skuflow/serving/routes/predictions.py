@@ -17,8 +17,16 @@ from skuflow.images.decode import ImageRecord
 from skuflow.serving.context import ServingContext
 from skuflow.serving.errors import invalid_input_from
 from skuflow.serving.experiments import Answer
-from skuflow.serving.http import body_schema, image_body_schema, json_response, parse, request_id
-from skuflow.serving.invocations import parse_invocation
+from skuflow.serving.http import (
+    body_schema,
+    error_responses,
+    image_body_schema,
+    inline_schema,
+    json_response,
+    parse,
+    request_id,
+)
+from skuflow.serving.invocations import numeric_fields, parse_invocation
 from skuflow.serving.uploads import ImageBatch, read_images
 from skuflow.tasks.base import Task, get_task
 
@@ -232,17 +240,33 @@ def invocations_router(ctx: ServingContext, known: list[str]) -> APIRouter:
     settings = ctx.settings
     adapters: dict[Any, TypeAdapter] = {}  # one per request model: built once, not per request
 
-    @api.post("/invocations")
+    record = inline_schema(get_task(settings.invocations_task).record_model) if settings.invocations_task in known \
+        else {"type": "object"}
+    records = {"type": "array", "items": record, "minItems": 1,
+               "description": f"up to SKUFLOW_MAX_BATCH_ROWS ({settings.max_batch_rows}) records; more: 413"}
+    # MLflow's dataframe_split ({"columns": [...], "data": [[...], ...]}) and text/csv (a header, then a row
+    # per record) are accepted too: JSON Schema cannot tie a row's length to the columns, nor say which
+    # strings are a valid CSV of records, so the document names them in words and types the JSON forms
+    body = {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"type": "object", "minProperties": 1, "maxProperties": 1,
+                                        "additionalProperties": False, "properties": {
+                                            "dataframe_records": records, "instances": records,
+                                            "inputs": records},
+                                        "description": "one of dataframe_records, instances, inputs, or "
+                                                       "dataframe_split as MLflow writes it; text/csv is "
+                                                       "accepted too"}}}}}
+
+    @api.post("/invocations", openapi_extra=body, responses=error_responses(404))
     async def invocations(request: Request) -> Response:
         started = time.perf_counter()
         task = get_task(settings.invocations_task)  # unknown task -> 404, per request
+        loaded = ctx.holder.get(task.name)
         records = parse_invocation(await request.body(), request.headers.get("content-type", ""),
-                                   settings.max_columns)
+                                   settings.max_columns, numeric_fields(loaded.record_model))
         if len(records) > settings.max_batch_rows:
             raise PayloadTooLargeError(f"{len(records)} rows exceed the cap of {settings.max_batch_rows}")
         if not records:
             raise InvalidInputError("body: no rows")
-        loaded = ctx.holder.get(task.name)
         if loaded.record_model not in adapters:
             adapters[loaded.record_model] = TypeAdapter(list[loaded.record_model])  # type: ignore[name-defined]
         try:
