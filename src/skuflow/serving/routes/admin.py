@@ -33,7 +33,7 @@ class ExperimentIn(BaseModel):
     key: str | None = Field(None, max_length=64, description="Record field that identifies a caller")
     metric: Literal[record.METRICS] = "accuracy"  # type: ignore[valid-type]
     max_requests: int | None = Field(None, ge=1)
-    guardrails: Guardrails = Field(default_factory=lambda: Guardrails())
+    guardrails: Guardrails = Field(default_factory=lambda: Guardrails.model_validate({}))
     alpha: float = Field(0.05, gt=0.0, lt=0.5)
     min_rows: int = Field(100, ge=1, description="Feedback rows per arm before a decision")
 
