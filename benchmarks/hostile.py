@@ -94,7 +94,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
     p99 = {k: 1000 * float(np.percentile(v, 99)) for k, v in (("calm", calm), ("beside hostile bodies", busy))}
-    print_table("Hostile bodies against one worker (each sent %d times)" % args.rounds,
+    print_table(f"Hostile bodies against one worker (each sent {args.rounds} times)",
                 ["body", "size", "status", "median ms", "max ms"],
                 [[k, f"{v['bytes']:,}", v["status"], f"{v['median_ms']:.1f}", f"{v['max_ms']:.1f}"]
                  for k, v in refusals.items()])
