@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 from typing import Any, get_args
 
 import orjson
@@ -49,6 +50,7 @@ def _first_repeat(names: list[str]) -> str:
     return ""
 
 
+@lru_cache(maxsize=64)
 def numeric_fields(record: Any) -> frozenset[str]:
     """The fields of a request model that hold numbers (CSV cells are read as text, then these as numbers)."""
     def numeric(annotation: Any) -> bool:

@@ -109,7 +109,7 @@ class ClassPredictions(Predictions):
 
     def headline(self, i: int) -> dict[str, str]:
         out = {"Prediction": self.labels[i], "Confidence": f"{self.confidences[i]:.1%}"}
-        for d, (name, p) in enumerate((self.levels or [[]] * (i + 1))[i], start=1):
+        for d, (name, p) in enumerate(self.levels[i] if self.levels else [], start=1):
             out[f"Level {d}"] = f"{name} ({p:.1%})"
         return out
 
