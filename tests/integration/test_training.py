@@ -9,7 +9,7 @@ from skuflow.registry.store import RegistryStore
 from skuflow.training.config import ModelConfig, SplitConfig, TrainConfig
 from skuflow.training.promote import promote, rollback
 from skuflow.training.train import split_frame, train
-from tests.conftest import make_settings
+from tests.conftest import FAST_LGBM, make_settings
 
 WORSE = TrainConfig(model=ModelConfig(kind="logreg", params={"C": 0.001, "max_iter": 50}))
 
@@ -123,3 +123,29 @@ def test_a_new_store_is_a_copy_of_the_migrated_template_and_behaves_like_a_migra
             sqlite3.connect(tmp_path / "migrated" / "mlflow.db") as b:
         for query in (tables, "SELECT * FROM alembic_version"):
             assert a.execute(query).fetchall() == b.execute(query).fetchall()
+
+
+def test_promotions_at_once_from_two_processes_leave_the_alias_and_the_audit_agreeing(tmp_path):
+    """Both processes move the alias back and forth between two versions; with the alias lock every audit
+    entry starts where the one before it ended, and the last one names the champion (without it: 1 != 2)."""
+    import os
+    import subprocess
+    import sys
+
+    s = make_settings(tmp_path / "home")
+    frame = generate_catalogue(300, seed=3)
+    for seed in (1, 2):
+        train("category", frame.sample(frac=0.9, random_state=seed), TrainConfig(model=FAST_LGBM), s)
+    script = ("import sys; from skuflow.settings import Settings; from skuflow.registry.store import RegistryStore;"
+              "from skuflow.training.promote import promote; st = RegistryStore(Settings(home=sys.argv[1]));"
+              "[promote(st, 'category', int(v), 'race') for v in sys.argv[2:]]")
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(s.home), *versions], env=env)
+             for versions in (["1", "2"] * 4, ["2", "1"] * 4)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    store = RegistryStore(s)
+    moves = [e for e in store.audit("category") if e["action"] == "promote"]
+    assert len(moves) >= 16
+    for before, after in zip(moves, moves[1:], strict=False):
+        assert after["from"] == before["to"], (before, after)
+    assert moves[-1]["to"] == store.champion("category").version

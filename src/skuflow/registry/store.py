@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -32,6 +33,10 @@ def _quiet_mlflow() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+_ALIAS_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 def seed_sqlite(uri: str) -> None:
@@ -309,6 +314,31 @@ class RegistryStore:
         name = self.model_name(name)
         for k, v in tags.items():
             self.client.set_model_version_tag(name, str(version), k, str(v))
+
+    @contextmanager
+    def alias_lock(self, name: str) -> Iterator[None]:
+        """One alias move at a time, with its audit entry: a lock per model in this process and, for a store
+        on this machine (SQLite), a file lock beside it across processes. Two promotions at once then leave
+        the alias and the audit's last entry agreeing. (A shared MLflow server has no lock to take: route
+        promotions of one model through one place, the gate or one admin.)"""
+        name = self.model_name(name)
+        with _LOCKS_GUARD:
+            thread_lock = _ALIAS_LOCKS.setdefault(name, threading.Lock())
+        with thread_lock:
+            uri = str(self.settings.mlflow_uri)
+            if not uri.startswith("sqlite:"):
+                yield
+                return
+            import fcntl
+
+            folder = self.settings.ensure_home() / "locks"
+            folder.mkdir(exist_ok=True)
+            with open(folder / f"{name}.alias.lock", "w") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
 
     def set_champion(self, name: str, version: int) -> None:
         name = self.model_name(name)

@@ -169,9 +169,10 @@ def promote_if_better(store: RegistryStore, task: Task, model_name: str, version
 
 def _apply(store: RegistryStore, model_name: str, version: int, decision: Decision) -> Decision:
     if decision.promoted:
-        store.set_champion(model_name, version)
-        record_audit(store, model_name, "promote", decision.champion_version, version, decision.reason,
-                decision.evidence())
+        with store.alias_lock(model_name):
+            store.set_champion(model_name, version)
+            record_audit(store, model_name, "promote", decision.champion_version, version, decision.reason,
+                         decision.evidence())
     store.set_version_tags(model_name, version, {"skuflow.decision": decision.reason[:4000],
                                                   "skuflow.verdict": decision.verdict,
                                                   "skuflow.evidence": json.dumps(decision.evidence()),
@@ -185,21 +186,23 @@ def promote(store: RegistryStore, model_name: str, version: int, reason: str,
     if not reason or not reason.strip():
         raise ConfigError("a manual promotion needs a reason (--reason): it goes into the audit log")
     target = store.version(model_name, version)
-    current = store.champion(model_name)
-    store.set_champion(model_name, target.version)
-    return record_audit(store, model_name, "promote", current.version if current else None, target.version,
-                   reason, evidence or {})
+    with store.alias_lock(model_name):  # the champion it replaces, the move and its entry: one at a time
+        current = store.champion(model_name)
+        store.set_champion(model_name, target.version)
+        return record_audit(store, model_name, "promote", current.version if current else None, target.version,
+                            reason, evidence or {})
 
 
 def rollback(store: RegistryStore, model_name: str, reason: str = "rollback") -> dict:
     """Give the alias back to the champion that preceded the current one."""
-    current = store.champion(model_name)
-    if current is None:
-        raise ModelNotFoundError(f"Model '{model_name}' has no champion to roll back")
-    # the promotion that made the current champion names its predecessor; rollbacks are skipped so
-    # that two rollbacks in a row walk further back instead of swapping two versions forever
-    for entry in reversed(store.audit(model_name)):
-        if entry.get("action") == "promote" and entry.get("to") == current.version and entry.get("from"):
-            store.set_champion(model_name, int(entry["from"]))
-            return record_audit(store, model_name, "rollback", current.version, int(entry["from"]), reason, {})
+    with store.alias_lock(model_name):
+        current = store.champion(model_name)
+        if current is None:
+            raise ModelNotFoundError(f"Model '{model_name}' has no champion to roll back")
+        # the promotion that made the current champion names its predecessor; rollbacks are skipped so
+        # that two rollbacks in a row walk further back instead of swapping two versions forever
+        for entry in reversed(store.audit(model_name)):
+            if entry.get("action") == "promote" and entry.get("to") == current.version and entry.get("from"):
+                store.set_champion(model_name, int(entry["from"]))
+                return record_audit(store, model_name, "rollback", current.version, int(entry["from"]), reason, {})
     raise ModelNotFoundError(f"Model '{model_name}' v{current.version} has no earlier champion to roll back to")
