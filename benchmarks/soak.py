@@ -32,12 +32,21 @@ def rss_mb(pid: int) -> float:
     return int(found.group(1)) / 1024 if found else float("nan")
 
 
+def _ms(text: str | None) -> float:
+    if not text:
+        return float("nan")
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
 def wrk_minute(url: str, connections: int, seconds: int) -> dict:
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     script.write(f"wrk.method = 'POST'\nwrk.body = '{json.dumps(PRODUCT)}'\n"
                  "wrk.headers['Content-Type'] = 'application/json'\n")
     script.close()
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+    # a 10 s timeout: wrk's default 2 s would count a slow answer as an error and hide how slow it was
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s",
+                          script.name, url],
                          capture_output=True, text=True, timeout=seconds + 60).stdout
     os.unlink(script.name)
 
@@ -50,6 +59,10 @@ def wrk_minute(url: str, connections: int, seconds: int) -> dict:
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     failed = int(number(r"Non-2xx or 3xx responses: (\d+)") or 0) + (sum(map(int, sock.groups())) if sock else 0)
     return {"requests": int(number(r"(\d+) requests in") or 0), "errors": failed,
+            "non_2xx": int(number(r"Non-2xx or 3xx responses: (\d+)") or 0),
+            "socket_errors": dict(zip(("connect", "read", "write", "timeout"), map(int, sock.groups()), strict=True))
+            if sock else {},
+            "max_ms": _ms(number(r"Latency\s+\S+\s+\S+\s+([\d.]+\w+)")),
             "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
             "rps": float(number(r"Requests/sec:\s+([\d.]+)") or 0)}
 
@@ -83,8 +96,9 @@ def main() -> None:
     answered = sum(m["requests"] - m["errors"] for m in minutes)
     growth = minutes[-1]["rss_mb"] / minutes[0]["rss_mb"] - 1
     print_table(f"Soak: concurrency {args.connections}, one worker, {args.minutes} x 60 s",
-                ["minute", "requests", "errors", "req/s", "p99 ms", "RSS MB"],
-                [[i + 1, m["requests"], m["errors"], f"{m['rps']:.0f}", f"{m['p99_ms']:.1f}", f"{m['rss_mb']:.0f}"]
+                ["minute", "requests", "errors", "req/s", "p99 ms", "max ms", "RSS MB"],
+                [[i + 1, m["requests"], m["errors"], f"{m['rps']:.0f}", f"{m['p99_ms']:.1f}", f"{m['max_ms']:.0f}",
+                  f"{m['rss_mb']:.0f}"]
                  for i, m in enumerate(minutes)])
     print(f"RSS growth minute 1 -> {args.minutes}: {growth:+.1%}; answered {answered:,}, in the prediction log "
           f"{logged:,}")
