@@ -73,3 +73,9 @@ PRODUCT = {"title": "Kovari wireless headphones - noise cancelling", "descriptio
 
 # what a labelling client sends with POST /v1/{task}/feedback (tests.conftest.make_settings sets the key)
 FEEDBACK = {"X-Feedback-Key": "test-feedback-key"}
+
+
+def register_copy(store, name: str, version: int) -> int:
+    """Another registered version of the same logged model: for tests that need versions, not training."""
+    source = store.client.get_model_version(name, str(version))
+    return int(store.client.create_model_version(name, source.source, source.run_id).version)

@@ -13,7 +13,7 @@ from skuflow.training.config import TrainConfig
 from skuflow.training.promote import promote
 from skuflow.training.train import train
 from tests.conftest import FAST_LGBM, make_settings
-from tests.helpers import PRODUCT, wait_ready
+from tests.helpers import PRODUCT, register_copy, wait_ready
 
 
 def test_a_registry_outage_is_ridden_out_on_the_loaded_champion_and_the_next_champion_loads_after(tmp_path):
@@ -21,8 +21,7 @@ def test_a_registry_outage_is_ridden_out_on_the_loaded_champion_and_the_next_cha
     without stopping the SQLite store the test also trains into). Every request meanwhile is answered by the
     loaded champion; once the registry answers again the poll loads the version promoted during the outage."""
     s = make_settings(tmp_path / "home", reload_interval=0.1)
-    data = generate_catalogue(600, seed=4)
-    train("category", data, TrainConfig(model=FAST_LGBM), s)
+    train("category", generate_catalogue(600, seed=4), TrainConfig(model=FAST_LGBM), s)
     app = create_app(s)
     with TestClient(app) as client:
         wait_ready(client)
@@ -33,8 +32,9 @@ def test_a_registry_outage_is_ridden_out_on_the_loaded_champion_and_the_next_cha
             raise ConnectionError("registry unreachable")
 
         poller.champion = unreachable  # every poll now fails
-        train("category", data.sample(frac=0.8, random_state=1), TrainConfig(model=FAST_LGBM), s)
-        promote(RegistryStore(s), "category", 2, "promoted while the server could not see the registry")
+        store = RegistryStore(s)
+        promote(store, "category", register_copy(store, "category", 1),
+                "promoted while the server could not see the registry")
         answered = []
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline:

@@ -132,10 +132,11 @@ def test_promotions_at_once_from_two_processes_leave_the_alias_and_the_audit_agr
     import subprocess
     import sys
 
+    from tests.helpers import register_copy
+
     s = make_settings(tmp_path / "home")
-    frame = generate_catalogue(300, seed=3)
-    for seed in (1, 2):
-        train("category", frame.sample(frac=0.9, random_state=seed), TrainConfig(model=FAST_LGBM), s)
+    train("category", generate_catalogue(300, seed=3), TrainConfig(model=FAST_LGBM), s)
+    assert register_copy(RegistryStore(s), "category", 1) == 2
     script = ("import sys; from skuflow.settings import Settings; from skuflow.registry.store import RegistryStore;"
               "from skuflow.training.promote import promote; st = RegistryStore(Settings(home=sys.argv[1]));"
               "[promote(st, 'category', int(v), 'race') for v in sys.argv[2:]]")
