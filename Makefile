@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-prediction-log lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-fuzz bench-prediction-log lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -94,6 +94,9 @@ bench-explain: venv sysdeps  ## /explain against /predict on one worker, concurr
 
 bench-category-paths: venv  ## the fashion catalogue's category tree: flat, pooled, pooled + attributes (~12 min)
 	$(BIN)/python benchmarks/category_paths.py
+
+bench-fuzz: venv  ## the API against its OpenAPI document, schemathesis at ten times the suite's budget
+	SKUFLOW_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/test_openapi_fuzz.py
 
 bench-drift-evidently: venv  ## Evidently 0.7 needs pandas < 3: it gets its own environment
 	test -d .venv-evidently || $(PYTHON) -m venv .venv-evidently

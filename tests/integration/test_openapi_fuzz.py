@@ -2,10 +2,11 @@
 seed) over HTTP against `create_app` on 127.0.0.1, with a category champion and the admin key, so the
 state-changing operations are exercised too. Fails on any 5xx, undocumented status or content type, response
 that breaks its schema, schema-valid request refused, schema-violating request accepted, or a method
-answered with anything but 405. `benchmarks/fuzz.py` runs the same with a larger budget."""
+answered with anything but 405. `make bench-fuzz` runs the same with ten times the budget."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,9 @@ from tests.conftest import make_settings
 from tests.helpers import running_server
 
 ADMIN_KEY = "fuzz-admin"
-EXAMPLES = 100  # per operation and phase: ~2,100 cases on the served operations
+# per operation and phase: 60 gives ~1,300 cases in ~35 s (the suite's 10-minute budget); 100 gave 0 failures
+# in 2,140 cases; `make bench-fuzz` sets 1000
+EXAMPLES = int(os.environ.get("SKUFLOW_FUZZ_EXAMPLES", "60"))
 
 
 def fuzz(base: str, examples: int, seed: int, extra: list[str] | None = None) -> subprocess.CompletedProcess:
@@ -44,4 +47,4 @@ def test_schemathesis_finds_nothing(trained_home, tmp_path):
     summary = [line for line in done.stdout.splitlines() if "generated" in line or "Failures" in line]
     assert done.returncode == 0, done.stdout[-6000:]
     cases = int(next(line for line in summary if "generated" in line).split()[0])
-    assert cases >= 2000, summary
+    assert cases >= 12 * EXAMPLES, summary
