@@ -16,6 +16,7 @@ import streamlit as st
 
 from skuflow.dashboard import data
 from skuflow.errors import SkuflowError
+from skuflow.features.declared import numeric_fields
 from skuflow.monitoring.drift import DriftPolicy
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.registry.store import RegistryStore
@@ -159,10 +160,11 @@ def _record_form(task: Any, record_model: Any) -> dict[str, Any] | None:
     example = task.example_records(1)[0]
     values: dict[str, Any] = {}
     with st.form("record"):
+        numbers = numeric_fields(record_model)
         for field, info in record_model.model_fields.items():
             label = field.replace("_", " ").capitalize()
             default = example.get(field)
-            if _numeric(info.annotation):
+            if field in numbers:
                 values[field] = st.number_input(label, value=float(default or 0.0), step=1.0)
             elif any(getattr(m, "max_length", 0) and m.max_length > 2000 for m in info.metadata):
                 values[field] = st.text_area(label, value=str(default or ""))
@@ -178,11 +180,6 @@ def _record_form(task: Any, record_model: Any) -> dict[str, Any] | None:
         return None
 
 
-def _numeric(annotation: Any) -> bool:
-    import typing
-
-    args = typing.get_args(annotation) or (annotation,)
-    return any(a in (int, float) for a in args)
 
 def _evaluation(store: RegistryStore, name: str, versions: list[int], champion: int | None) -> None:
     """Any version's evaluation beside the champion's: figures side by side, headline numbers in one table."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -55,6 +55,15 @@ class DeclaredInputs:
     def record_model(self, base: type[BaseModel]) -> type[BaseModel]:
         """``base`` with one optional field per declared input (the request model of a served version)."""
         return _extended(base, self) if self else base
+
+
+@lru_cache(maxsize=64)
+def numeric_fields(record: type[BaseModel]) -> frozenset[str]:
+    """The fields of a request model that hold numbers (a CSV cell or a form box is text until then)."""
+    def numeric(annotation: Any) -> bool:
+        return annotation in (int, float) or any(numeric(a) for a in get_args(annotation))
+
+    return frozenset(n for n, f in record.model_fields.items() if numeric(f.annotation))
 
 
 # what a declared input accepts: catalogue attributes arrive as text or numbers (a season code, a year)

@@ -53,9 +53,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Starlette answers this from its outermost middleware and still logs the traceback; the caller gets
         # JSON with the request id to quote, and /metrics has already counted the 500
-        from skuflow.serving.scoring import new_request_id
+        from skuflow.serving.http import request_id  # http imports this module
 
-        rid = request.headers.get("x-request-id", "")[:64] or new_request_id()
+        rid = request_id(request)
         response = error_response(500, "internal_error", f"Unexpected {exc.__class__.__name__}; quote request id "
                                   f"{rid}", request_id=rid)
         response.headers["X-Request-ID"] = rid

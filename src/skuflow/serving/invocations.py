@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import io
-from functools import lru_cache
-from typing import Any, get_args
+from typing import Any
 
 import orjson
 import pandas as pd
@@ -48,15 +47,6 @@ def _first_repeat(names: list[str]) -> str:
             return name
         seen.add(name)
     return ""
-
-
-@lru_cache(maxsize=64)
-def numeric_fields(record: Any) -> frozenset[str]:
-    """The fields of a request model that hold numbers (CSV cells are read as text, then these as numbers)."""
-    def numeric(annotation: Any) -> bool:
-        return annotation in (int, float) or any(numeric(a) for a in get_args(annotation))
-
-    return frozenset(n for n, f in record.model_fields.items() if numeric(f.annotation))
 
 
 def _csv_records(body: bytes, max_columns: int, numbers: frozenset[str]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from skuflow.errors import InvalidInputError, PayloadTooLargeError
+from skuflow.features.declared import numeric_fields
 from skuflow.images.decode import ImageRecord
 from skuflow.serving.context import ServingContext
 from skuflow.serving.errors import invalid_input_from
@@ -26,7 +27,7 @@ from skuflow.serving.http import (
     parse,
     request_id,
 )
-from skuflow.serving.invocations import numeric_fields, parse_invocation
+from skuflow.serving.invocations import parse_invocation
 from skuflow.serving.uploads import ImageBatch, read_images
 from skuflow.tasks.base import Task, get_task
 
