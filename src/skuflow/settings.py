@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     # fields per record and CSV columns: parsing cost grows with them, far below the body cap
     max_columns: int = Field(default=1000, gt=0)
+    # one record's JSON, its text included: a long product description is tens of KB
+    max_record_bytes: int = Field(default=1024 * 1024, gt=0)
     max_image_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_batch_images: int = Field(default=32, gt=0)
     invocations_task: str = Field(default="", description="The task /invocations answers; default: default_task.")

@@ -14,6 +14,7 @@ from skuflow.errors import ForbiddenError, NotReadyError, UnauthorizedError
 from skuflow.monitoring.metrics import ApiMetrics
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.registry.store import RegistryStore
+from skuflow.serving.bounds import RecordBounds
 from skuflow.serving.experiments import ExperimentRouter
 from skuflow.serving.runtime import ModelHolder
 from skuflow.serving.scoring import Scorer
@@ -31,8 +32,10 @@ class ServingContext:
     retrainer: Any = None  # a RetrainRunner, set at start-up
     scorer: Scorer = field(init=False)
     router: ExperimentRouter = field(init=False)
+    bounds: RecordBounds = field(init=False)
 
     def __post_init__(self) -> None:
+        self.bounds = RecordBounds(self.settings.max_columns, self.settings.max_record_bytes)
         self.scorer = Scorer(self.metrics, None)  # the prediction log is opened at start-up
         self.router = ExperimentRouter(self.scorer, self.settings.shadow_queue)
 

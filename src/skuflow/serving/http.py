@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
+from skuflow.serving.bounds import RecordBounds
 from skuflow.serving.errors import invalid_input_from
 from skuflow.serving.scoring import new_request_id
 
@@ -25,9 +26,11 @@ def json_response(body: Any, status: int = 200, version: int | None = None,
                     media_type="application/json", headers=headers)
 
 
-def parse(model: type[BaseModel], body: bytes) -> Any:
+def parse(model: type[BaseModel], body: bytes, bounds: RecordBounds, lists: tuple[str, ...] = ()) -> Any:
     """Validate a JSON body in one pass (pydantic-core parses and checks together, ~5x faster than
-    FastAPI's json.loads + field validation on the hot path); errors become 422 naming the field."""
+    FastAPI's json.loads + field validation on the hot path); errors become 422 naming the field. The body's
+    records (the body itself, or the lists under ``lists``) are held to ``bounds`` first."""
+    bounds.check(body, lists)
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:

@@ -10,8 +10,10 @@ import orjson
 import pandas as pd
 
 from skuflow.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
+from skuflow.serving.bounds import RecordBounds
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+RECORD_LISTS = ("dataframe_records", "instances", "inputs")
 
 
 def _columns_to_records(cols: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,14 +78,15 @@ def _csv_records(body: bytes, max_columns: int, numbers: frozenset[str]) -> list
     return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
-def parse_invocation(body: bytes, content_type: str, max_columns: int = 1000,
+def parse_invocation(body: bytes, content_type: str, bounds: RecordBounds,
                      numbers: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Records from an MLflow-style request body; a malformed body raises a 4xx SkuflowError."""
     ctype = content_type.split(";")[0].strip().lower()
     if ctype in ("text/csv", "application/csv"):
-        return _csv_records(body, max_columns, numbers)
+        return _csv_records(body, bounds.max_fields, numbers)
     if ctype not in ("application/json", ""):
         raise UnsupportedMediaError(f"Content type '{ctype}' not supported; use application/json or text/csv")
+    bounds.check(body, RECORD_LISTS)
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -107,6 +110,6 @@ def parse_invocation(body: bytes, content_type: str, max_columns: int = 1000,
     else:
         records = data
     width = max((len(r) for r in records), default=0)
-    if width > max_columns:
-        raise PayloadTooLargeError(f"{key}: a record of {width} fields exceeds the limit of {max_columns}")
+    if width > bounds.max_fields:  # dataframe_split's columns and inputs' columns: counted once parsed
+        raise PayloadTooLargeError(f"{key}: a record of {width} fields exceeds the limit of {bounds.max_fields}")
     return records

@@ -55,7 +55,7 @@ def task_admin_router(task: Task, ctx: ServingContext) -> APIRouter:
 
     async def experiment_start(request: Request) -> Response:
         ctx.require_admin(request)
-        body = parse(ExperimentIn, await request.body())
+        body = parse(ExperimentIn, await request.body(), ctx.bounds)
         store = ctx.store()
         exp = await run_in_threadpool(record.start, store, name, body.challenger, body.mode, body.traffic,
                                       body.key, body.metric, body.max_requests,

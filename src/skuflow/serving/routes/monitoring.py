@@ -66,7 +66,7 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
 
     async def feedback(request: Request) -> Response:
         ctx.require_feedback(request)
-        body = parse(FeedbackIn, await request.body())
+        body = parse(FeedbackIn, await request.body(), ctx.bounds)
         plog = ctx.log()
         recorded = await run_in_threadpool(plog.add_feedback, name, body.request_id, body.label)
         if not recorded:  # the prediction may still sit in the writer's queue: a client that answers at once

@@ -90,7 +90,7 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
 
     async def predict(request: Request, top_k: int = TopK) -> Response:
         started = time.perf_counter()
-        record = parse(ctx.holder.get(name).record_model, await request.body())
+        record = parse(ctx.holder.get(name).record_model, await request.body(), ctx.bounds)
         rid = request_id(request)
         # one row costs well under a millisecond: answering on the event loop beats a thread hop
         ans = answer(request, [record.model_dump()], top_k, rid, started)
@@ -98,7 +98,8 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
 
     async def predict_batch(request: Request, top_k: int = TopK) -> Response:
         started = time.perf_counter()
-        records = parse(batch_of(ctx.holder.get(name).record_model), await request.body()).records
+        records = parse(batch_of(ctx.holder.get(name).record_model), await request.body(), ctx.bounds,
+                        ("records",)).records
         if len(records) > settings.max_batch_rows:
             raise PayloadTooLargeError(f"Batch of {len(records)} rows exceeds the cap of {settings.max_batch_rows}",
                                        rows=len(records), cap=settings.max_batch_rows)
@@ -123,7 +124,7 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
 
     async def explain(request: Request, top: int = Query(10, ge=1, le=100, description="inputs to name")) -> Response:
         loaded = ctx.holder.get(name)
-        record = parse(loaded.record_model, await request.body())
+        record = parse(loaded.record_model, await request.body(), ctx.bounds)
         # tree contributions release the GIL: off the event loop, two requests explain at once on two cores
         out = await run_in_threadpool(task.explain, loaded.model, record.model_dump(), top)
         return json_response({**out, "model": loaded.name, "version": loaded.version}, version=loaded.version,
@@ -209,14 +210,14 @@ def _add_generate(api: APIRouter, task: Task, ctx: ServingContext) -> None:
         return {"product": product, **copies[0], "variants": copies}
 
     async def generate(request: Request) -> Response:
-        body = parse(One, await request.body())
+        body = parse(One, await request.body(), ctx.bounds)
         loaded = ctx.holder.get(task.name)
         out = await run_in_threadpool(written, loaded, body.model_dump(exclude={"variants", "seed"}), body.variants,
                                       body.seed)
         return json_response({**out, "model": loaded.name, "version": loaded.version}, version=loaded.version)
 
     async def generate_batch(request: Request) -> Response:
-        body = parse(Many, await request.body())
+        body = parse(Many, await request.body(), ctx.bounds, ("products",))
         cap = ctx.settings.max_batch_rows
         if len(body.products) > cap:
             raise PayloadTooLargeError(f"{len(body.products)} products exceed the cap of {cap}")
@@ -262,8 +263,8 @@ def invocations_router(ctx: ServingContext, known: list[str]) -> APIRouter:
         started = time.perf_counter()
         task = get_task(settings.invocations_task)  # unknown task -> 404, per request
         loaded = ctx.holder.get(task.name)
-        records = parse_invocation(await request.body(), request.headers.get("content-type", ""),
-                                   settings.max_columns, numeric_fields(loaded.record_model))
+        records = parse_invocation(await request.body(), request.headers.get("content-type", ""), ctx.bounds,
+                                   numeric_fields(loaded.record_model))
         if len(records) > settings.max_batch_rows:
             raise PayloadTooLargeError(f"{len(records)} rows exceed the cap of {settings.max_batch_rows}")
         if not records:
