@@ -22,7 +22,8 @@ RELOAD_S = 1.0
 
 
 @pytest.mark.slow
-def test_drift_triggers_retraining_and_hot_reload(tmp_path, monkeypatch):
+def test_drift_triggers_retraining_and_hot_reload(tmp_path, monkeypatch, prefect_api):
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)  # the retraining flow runs in a child process
     home = tmp_path / "home"
     shifted = DriftKnobs(price_scale=1.8, category_weights={"books": 6.0, "grocery": 4.0})
     fresh = tmp_path / "fresh.parquet"  # what the retraining ingests: the world as it is now

@@ -18,7 +18,8 @@ WORSE = "model:\n  kind: logreg\n  params: {C: 0.0001, max_iter: 20}\n"
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(tmp_path, monkeypatch, prefect_api):
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)  # the session's server, not a temporary one per run
     monkeypatch.setenv("SKUFLOW_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SKUFLOW_TRAIN_DATA", "synthetic:800")
     monkeypatch.setenv("SKUFLOW_PROMOTION_MIN_ROWS", "100")  # 800 rows test 160

@@ -65,6 +65,11 @@ def app(board_home, monkeypatch):
     """The dashboard with the admin key configured and entered (without one it is read-only)."""
     monkeypatch.setenv("SKUFLOW_HOME", str(board_home.home))
     monkeypatch.setenv("SKUFLOW_ADMIN_API_KEY", ADMIN_KEY)
+    # the Monitoring page's retraining is a real flow run: on a small catalogue with a small model
+    recipe = board_home.home.parent / "retrain.yaml"
+    recipe.write_text("model:\n  kind: lightgbm\n  params: {n_estimators: 40, num_leaves: 15}\n")
+    monkeypatch.setenv("SKUFLOW_TRAIN_DATA", "synthetic:800")
+    monkeypatch.setenv("SKUFLOW_TRAIN_CONFIG", str(recipe))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.sidebar.text_input(key="admin_key").set_value(ADMIN_KEY).run()
@@ -140,7 +145,9 @@ def test_models_page_lists_versions_history_and_moves_the_alias_on_confirmation(
     promote(store, "category", before, reason="restore for the next tests")  # monitoring reads the champion
 
 
-def test_monitoring_page_shows_traffic_drift_accuracy_and_starts_retraining(app, board_home):
+def test_monitoring_page_shows_traffic_drift_accuracy_and_starts_retraining(app, board_home, prefect_api,
+                                                                             monkeypatch):
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)  # the retraining flow runs in a child process
     _page(app, "Monitoring")
     app.selectbox(key="monitoring_task").set_value("category").run()
     assert not app.exception, app.exception

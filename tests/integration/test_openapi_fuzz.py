@@ -17,9 +17,9 @@ from tests.conftest import make_settings
 from tests.helpers import running_server
 
 ADMIN_KEY = "fuzz-admin"
-# per operation and phase: 60 gives ~1,300 cases in ~35 s (the suite's 10-minute budget); 100 gave 0 failures
-# in 2,140 cases; `make bench-fuzz` sets 1000
-EXAMPLES = int(os.environ.get("SKUFLOW_FUZZ_EXAMPLES", "60"))
+# per operation and phase: 100 gives ~2,100 cases in ~50 s (the suite's 10-minute budget); `make bench-fuzz`
+# sets 1000 for ~20,000
+EXAMPLES = int(os.environ.get("SKUFLOW_FUZZ_EXAMPLES", "100"))
 
 
 def fuzz(base: str, examples: int, seed: int, extra: list[str] | None = None) -> subprocess.CompletedProcess:
@@ -47,4 +47,4 @@ def test_schemathesis_finds_nothing(trained_home, tmp_path):
     summary = [line for line in done.stdout.splitlines() if "generated" in line or "Failures" in line]
     assert done.returncode == 0, done.stdout[-6000:]
     cases = int(next(line for line in summary if "generated" in line).split()[0])
-    assert cases >= 12 * EXAMPLES, summary
+    assert cases >= 20 * EXAMPLES, summary  # at the default budget, at least 2,000 cases
