@@ -96,7 +96,7 @@ bench-category-paths: venv  ## the fashion catalogue's category tree: flat, pool
 	$(BIN)/python benchmarks/category_paths.py
 
 bench-fuzz: venv  ## the API against its OpenAPI document, schemathesis at ten times the suite's budget
-	SKUFLOW_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/test_openapi_fuzz.py
+	SKUFLOW_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -rP -p no:cacheprovider tests/integration/test_openapi_fuzz.py
 
 bench-drift-evidently: venv  ## Evidently 0.7 needs pandas < 3: it gets its own environment
 	test -d .venv-evidently || $(PYTHON) -m venv .venv-evidently

@@ -283,3 +283,29 @@ def test_an_image_task_runs_an_ab_experiment_like_a_record_task(returns_home, fm
             assert sum(v["attempts"] for v in status["variants"].values()) == 16
     finally:
         record.end(RegistryStore(settings), "returns", "stopped", "test teardown")
+
+
+@needs_fmnist
+def test_open_inference_v2_takes_encoded_images_binary_or_base64(returns_home, fmnist):
+    tc = pytest.importorskip("tritonclient.http", reason="tritonclient is a test dependency")
+    from tests.helpers import running_server
+
+    settings, _ = returns_home
+    photos = list(fmnist["image"].iloc[:4])
+    with running_server(create_app(settings)) as base:
+        v1 = [__import__("httpx").post(base + "/v1/returns/predict", files={"file": ("p.png", p, "image/png")})
+              .json()["prediction"] for p in photos]
+        triton = tc.InferenceServerClient(base.removeprefix("http://"))
+        meta = triton.get_model_metadata("returns")
+        assert meta["inputs"] == [{"name": "image", "datatype": "BYTES", "shape": [-1]}]
+        given = tc.InferInput("image", [len(photos)], "BYTES")
+        given.set_data_from_numpy(np.array(photos, dtype=object))  # raw PNG bytes, the binary extension
+        labels = [str(x) for x in triton.infer("returns", [given]).as_numpy("label")]  # JSON outputs: text
+        assert labels == v1
+        b64 = {"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES",
+                           "data": [base64.b64encode(photos[0]).decode()]}]}
+        r = __import__("httpx").post(base + "/v2/models/returns/infer", json=b64)
+        assert r.status_code == 200 and r.json()["outputs"][0]["data"] == [v1[0]]
+        broken = {"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES", "data": ["bm90IGFuIGltYWdl"]}]}
+        r = __import__("httpx").post(base + "/v2/models/returns/infer", json=broken)
+        assert r.status_code in (415, 422) and "error" in r.json()

@@ -23,6 +23,7 @@ from skuflow.serving.http import COMMON_ERRORS, allowed_methods, error_responses
 from skuflow.serving.middleware import MetricsAndLimits
 from skuflow.serving.routes.admin import task_admin_router
 from skuflow.serving.routes.data import data_router
+from skuflow.serving.routes.inference_v2 import v2_router
 from skuflow.serving.routes.monitoring import probes_router, task_monitoring_router
 from skuflow.serving.routes.predictions import invocations_router, refresh_schemas, task_router
 from skuflow.settings import Settings, get_settings
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     app.include_router(probes_router(ctx, known))
     app.include_router(data_router())
     app.include_router(invocations_router(ctx, known))
+    app.include_router(v2_router(ctx, known))
     for name in known:
         task = get_task(name)
         for router in (task_router(task, ctx), task_monitoring_router(task, ctx), task_admin_router(task, ctx)):

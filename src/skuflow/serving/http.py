@@ -3,12 +3,13 @@ request ids, OpenAPI bodies for routes that parse their own JSON, and who made a
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from skuflow.serving.bounds import RecordBounds
 from skuflow.serving.errors import invalid_input_from
@@ -33,6 +34,20 @@ def parse(model: type[BaseModel], body: bytes, bounds: RecordBounds, lists: tupl
     bounds.check(body, lists)
     try:
         return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise invalid_input_from(exc) from exc
+
+
+@lru_cache(maxsize=64)
+def _records_adapter(model: type[BaseModel]) -> TypeAdapter:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def validate_records(model: type[BaseModel], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records parsed elsewhere (CSV, dataframe_split, tensors) through the request model; 422 naming the row
+    and field."""
+    try:
+        return [r.model_dump() for r in _records_adapter(model).validate_python(records)]
     except ValidationError as exc:
         raise invalid_input_from(exc) from exc
 

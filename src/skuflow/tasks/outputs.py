@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+import orjson
 from pydantic import BaseModel, Field
 
 from skuflow.evidence import paired_bootstrap, paired_bootstrap_values
@@ -271,6 +272,15 @@ class Output(ABC):
             total.update(p)
         return dict(total)
 
+    # -- Open Inference Protocol (V2) tensors -------------------------------------------------------
+    def answer_depth(self, model: Any) -> int:
+        """The ``top_k`` an answer needs for its tensors to be whole (every class's probability)."""
+        return 1
+
+    @abstractmethod
+    def tensors(self, bodies: list[dict[str, Any]], model: Any) -> list[dict[str, Any]]:
+        """Answer bodies (from ``answer_depth`` classes) as output tensors with their data, row-major."""
+
 
 class ClassificationOutput(Output):
     kind = "classification"
@@ -326,6 +336,27 @@ class ClassificationOutput(Output):
         total = max(1, sum(summary.values()))
         return {f"class_share.{k}": v / total for k, v in summary.items()}
 
+    @staticmethod
+    def _classes(model: Any) -> list[str]:
+        return [str(c) for c in getattr(model, "classes_", ())]
+
+    def answer_depth(self, model: Any) -> int:
+        return max(1, len(self._classes(model)))
+
+    def tensors(self, bodies: list[dict[str, Any]], model: Any) -> list[dict[str, Any]]:
+        """``label`` (BYTES), its ``probability`` (FP32) and ``probabilities`` (FP32, rows x classes, the class
+        names in the tensor's parameters as a JSON list)."""
+        classes, n = self._classes(model), len(bodies)
+        matrix: list[float] = []
+        for body in bodies:
+            row = {t["label"]: t["probability"] for t in body["top_k"]}
+            matrix.extend(float(row.get(c, 0.0)) for c in classes)
+        return [{"name": "label", "datatype": "BYTES", "shape": [n], "data": [b["prediction"] for b in bodies]},
+                {"name": "probability", "datatype": "FP32", "shape": [n],
+                 "data": [float(b["confidence"]) for b in bodies]},
+                {"name": "probabilities", "datatype": "FP32", "shape": [n, len(classes)], "data": matrix,
+                 "parameters": {"classes": orjson.dumps(classes).decode()}}]
+
 
 class RegressionOutput(Output):
     kind = "regression"
@@ -371,6 +402,16 @@ class RegressionOutput(Output):
 
     def summary_metrics(self, summary: dict[str, Any]) -> dict[str, float]:
         return {f"prediction.{k}": float(v) for k, v in summary.items() if k != "rows"}
+
+    def tensors(self, bodies: list[dict[str, Any]], model: Any) -> list[dict[str, Any]]:
+        """``prediction`` (FP32) and, from a model with intervals, ``lower`` and ``upper``."""
+        out = [{"name": "prediction", "datatype": "FP32", "shape": [len(bodies)],
+                "data": [float(b["prediction"]) for b in bodies]}]
+        if bodies and all(b.get("interval") for b in bodies):
+            for i, name in enumerate(("lower", "upper")):
+                out.append({"name": name, "datatype": "FP32", "shape": [len(bodies)],
+                            "data": [float(b["interval"][i]) for b in bodies]})
+        return out
 
     def merge_summaries(self, parts: list[dict[str, Any]]) -> dict[str, Any]:
         parts = [p for p in parts if p.get("rows")]

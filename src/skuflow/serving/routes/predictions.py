@@ -10,13 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, Field, create_model
 
 from skuflow.errors import InvalidInputError, PayloadTooLargeError
 from skuflow.features.declared import numeric_fields
 from skuflow.images.decode import ImageRecord
 from skuflow.serving.context import ServingContext
-from skuflow.serving.errors import invalid_input_from
 from skuflow.serving.experiments import Answer
 from skuflow.serving.http import (
     body_schema,
@@ -26,6 +25,7 @@ from skuflow.serving.http import (
     json_response,
     parse,
     request_id,
+    validate_records,
 )
 from skuflow.serving.invocations import parse_invocation
 from skuflow.serving.uploads import ImageBatch, read_images
@@ -240,7 +240,6 @@ def invocations_router(ctx: ServingContext, known: list[str]) -> APIRouter:
     """MLflow's scoring-server protocol, answered by the champion of ``SKUFLOW_INVOCATIONS_TASK``."""
     api = APIRouter(tags=["mlflow"])
     settings = ctx.settings
-    adapters: dict[Any, TypeAdapter] = {}  # one per request model: built once, not per request
 
     record = inline_schema(get_task(settings.invocations_task).record_model) if settings.invocations_task in known \
         else {"type": "object"}
@@ -269,12 +268,7 @@ def invocations_router(ctx: ServingContext, known: list[str]) -> APIRouter:
             raise PayloadTooLargeError(f"{len(records)} rows exceed the cap of {settings.max_batch_rows}")
         if not records:
             raise InvalidInputError("body: no rows")
-        if loaded.record_model not in adapters:
-            adapters[loaded.record_model] = TypeAdapter(list[loaded.record_model])  # type: ignore[name-defined]
-        try:
-            rows = [r.model_dump() for r in adapters[loaded.record_model].validate_python(records)]
-        except ValidationError as exc:
-            raise invalid_input_from(exc) from exc
+        rows = validate_records(loaded.record_model, records)
         rid = request_id(request)
         bodies = await run_in_threadpool(ctx.scorer.score, task, loaded, rows, 1, rid, started)
         return json_response({"predictions": [b["prediction"] for b in bodies]}, version=loaded.version,
