@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,6 +73,12 @@ class Settings(BaseSettings):
     max_record_bytes: int = Field(default=1024 * 1024, gt=0)
     max_image_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_batch_images: int = Field(default=32, gt=0)
+    # adaptive batching of concurrent online requests: "auto" batches image tasks (a forward pass costs about
+    # the same for one photo as for thirty), "on" every task, "off" none
+    batching: Literal["auto", "on", "off"] = "auto"
+    max_batch_size: int = Field(default=32, gt=0, description="Rows per batched scoring call.")
+    max_batch_wait_ms: float = Field(default=5.0, ge=0, description="How long the first request of a batch "
+                                     "waits for others.")
     invocations_task: str = Field(default="", description="The task /invocations answers; default: default_task.")
     warmup: bool = True
 

@@ -309,3 +309,36 @@ def test_open_inference_v2_takes_encoded_images_binary_or_base64(returns_home, f
         broken = {"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES", "data": ["bm90IGFuIGltYWdl"]}]}
         r = __import__("httpx").post(base + "/v2/models/returns/infer", json=broken)
         assert r.status_code in (415, 422) and "error" in r.json()
+
+
+@needs_fmnist
+def test_concurrent_photos_are_batched_and_a_broken_one_fails_alone(returns_home, fmnist):
+    """Image tasks batch by default: concurrent callers share forward passes, each gets its own answer, and
+    a corrupt photo among them is that caller's 4xx only."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.helpers import running_server
+
+    settings, _ = returns_home
+    photos = list(fmnist["image"].iloc[:24])
+    with running_server(create_app(settings.model_copy(update={"max_batch_wait_ms": 50.0}))) as base:
+        alone = [httpx.post(base + "/v1/returns/predict", files={"file": ("p.png", p, "image/png")}).json()
+                 for p in photos[:4]]
+
+        def send(i: int) -> httpx.Response:
+            data = photos[i] if i != 5 else photos[i][:60]  # a truncated PNG
+            return httpx.post(base + "/v1/returns/predict", files={"file": ("p.png", data, "image/png")}, timeout=30)
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            answers = list(pool.map(send, range(len(photos))))
+        assert answers[5].status_code == 422 and "corrupt or truncated" in answers[5].json()["message"]
+        assert all(r.status_code == 200 for i, r in enumerate(answers) if i != 5)
+        for i in range(4):  # batched or not, the same photo gets the same answer
+            assert answers[i].json()["prediction"] == alone[i]["prediction"]
+            assert abs(answers[i].json()["confidence"] - alone[i]["confidence"]) < 1e-5
+        metrics = httpx.get(base + "/metrics").text
+    count = float(next(line.split()[-1] for line in metrics.splitlines()
+                       if line.startswith('skuflow_batch_rows_count{task="returns"}')))
+    assert count < len(photos) + 4, "every request was scored alone: nothing was batched"

@@ -51,6 +51,12 @@ class ApiMetrics:
         # refused keys by route template and reason (missing, wrong, disabled): a guessing client shows here
         self.auth_failures = Counter("skuflow_auth_failures_total", "State-changing calls refused",
                                      ["route", "reason"], registry=self.registry)
+        # adaptive batching: rows per scoring call, and how long a request waited for its batch
+        self.batch_rows = Histogram("skuflow_batch_rows", "Rows per batched scoring call", ["task"],
+                                    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=self.registry)
+        self.batch_wait = Histogram("skuflow_batch_queue_wait_seconds", "Time a request waited for its batch",
+                                    ["task"], buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1),
+                                    registry=self.registry)
         self.retrains = Counter("skuflow_retrains_total", "Retraining runs by outcome", ["task", "outcome"],
                                 registry=self.registry)
         # online experiments (skuflow.experiments): the shadow's agreement with the champion, its dropped

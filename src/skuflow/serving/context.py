@@ -14,11 +14,13 @@ from skuflow.errors import ForbiddenError, NotReadyError, UnauthorizedError
 from skuflow.monitoring.metrics import ApiMetrics
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.registry.store import RegistryStore
+from skuflow.serving.batching import AdaptiveBatcher
 from skuflow.serving.bounds import RecordBounds
 from skuflow.serving.experiments import ExperimentRouter
 from skuflow.serving.runtime import ModelHolder
 from skuflow.serving.scoring import Scorer
 from skuflow.settings import Settings
+from skuflow.tasks.base import get_task, task_names
 
 log = logging.getLogger("skuflow.serving")
 
@@ -36,7 +38,11 @@ class ServingContext:
 
     def __post_init__(self) -> None:
         self.bounds = RecordBounds(self.settings.max_columns, self.settings.max_record_bytes)
-        self.scorer = Scorer(self.metrics, None)  # the prediction log is opened at start-up
+        s = self.settings
+        batched = frozenset(name for name in task_names() if s.batching == "on"
+                            or (s.batching == "auto" and get_task(name).input_kind == "image"))
+        batcher = AdaptiveBatcher(self.metrics, s.max_batch_size, s.max_batch_wait_ms) if batched else None
+        self.scorer = Scorer(self.metrics, None, batcher, batched)  # the prediction log is opened at start-up
         self.router = ExperimentRouter(self.scorer, self.settings.shadow_queue)
 
     def store(self) -> RegistryStore:

@@ -10,6 +10,7 @@ from typing import Any
 from skuflow.experiments.assignment import CHAMPION
 from skuflow.monitoring.metrics import ApiMetrics
 from skuflow.monitoring.prediction_log import PredictionLog
+from skuflow.serving.batching import AdaptiveBatcher
 from skuflow.serving.runtime import LoadedModel
 from skuflow.tasks.base import Task
 
@@ -30,16 +31,26 @@ def row_ids(request_id: str, n: int) -> list[str]:
 
 
 class Scorer:
-    def __init__(self, metrics: ApiMetrics, plog: PredictionLog | None) -> None:
+    def __init__(self, metrics: ApiMetrics, plog: PredictionLog | None, batcher: AdaptiveBatcher | None = None,
+                 batched: frozenset[str] = frozenset()) -> None:
         self.metrics = metrics
         self.plog = plog
+        self.batcher = batcher
+        self.batched = batched  # the tasks whose concurrent requests are batched
+
+    def batches(self, task: Task) -> bool:
+        """Whether ``task``'s requests wait for a batch: callers must then score from a thread, not the loop."""
+        return self.batcher is not None and task.name in self.batched
 
     def score(self, task: Task, loaded: LoadedModel, records: list[dict[str, Any]], top_k: int,
               request_id: str, started: float, variant: str = CHAMPION,
               experiment: str | None = None) -> list[dict[str, Any]]:
         """Predictions as response bodies; each row is logged under ``request_id`` (``-i`` per batch row),
         with the experiment arm that answered when an experiment runs."""
-        preds = task.predict(loaded.model, records, top_k=top_k)
+        if self.batches(task):
+            preds = self.batcher.predict(task, loaded.model, records, top_k)  # type: ignore[union-attr]
+        else:
+            preds = task.predict(loaded.model, records, top_k=top_k)
         task.output.observe(self.metrics, task.name, loaded.version, preds, variant if experiment else "")
         ids = row_ids(request_id, len(records))
         if self.plog is not None:

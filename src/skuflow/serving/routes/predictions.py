@@ -92,8 +92,10 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         started = time.perf_counter()
         record = parse(ctx.holder.get(name).record_model, await request.body(), ctx.bounds)
         rid = request_id(request)
-        # one row costs well under a millisecond: answering on the event loop beats a thread hop
-        ans = answer(request, [record.model_dump()], top_k, rid, started)
+        if ctx.scorer.batches(task):  # the request waits for its batch: never on the event loop
+            ans = await run_in_threadpool(answer, request, [record.model_dump()], top_k, rid, started)
+        else:  # one row costs well under a millisecond: answering on the event loop beats a thread hop
+            ans = answer(request, [record.model_dump()], top_k, rid, started)
         return respond(ans, ans.bodies[0], rid)
 
     async def predict_batch(request: Request, top_k: int = TopK) -> Response:
