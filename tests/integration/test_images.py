@@ -342,3 +342,18 @@ def test_concurrent_photos_are_batched_and_a_broken_one_fails_alone(returns_home
     count = float(next(line.split()[-1] for line in metrics.splitlines()
                        if line.startswith('skuflow_batch_rows_count{task="returns"}')))
     assert count < len(photos) + 4, "every request was scored alone: nothing was batched"
+
+
+@needs_fmnist
+@pytest.mark.shared_data
+def test_a_config_without_a_model_gets_the_family_that_fits_the_images(fmnist):
+    from skuflow.tasks.base import get_task
+    from skuflow.tasks.images import PHOTO_RECIPE
+
+    task = get_task("returns")
+    kind, params, why = task.default_model(fmnist)
+    assert (kind, params) == ("cnn", {}) and "grey" in why and "28px" in why
+    jpgs = sorted((SHARED_DATA / "clothing-photos" / "test").rglob("*.jpg"))[:12]
+    photos = pd.DataFrame({"image": [p.read_bytes() for p in jpgs], "label": [p.parent.name for p in jpgs]})
+    kind, params, why = task.default_model(photos)
+    assert kind == "efficientnet_lite0" and params == PHOTO_RECIPE and "colour" in why

@@ -94,6 +94,11 @@ class Task(ABC):
         """What a random split stratifies on (the label, unless the task says otherwise)."""
         return frame[self.label]
 
+    def default_model(self, frame: pd.DataFrame) -> tuple[str, dict[str, Any], str]:
+        """The model family and parameters for a config that names none, chosen from the training rows, and
+        why (the run logs it and the CLI prints it)."""
+        return self.default_kind, {}, f"the {self.name} task's default"
+
     def search_space(self, model_config: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """What tuning may change for this model family (dotted config path -> range or choices, see
         ``skuflow.tuning.space``); ``model_config`` is the config's ``model`` section with its ``kind``."""

@@ -35,6 +35,12 @@ def _example_image(size: int, channels: int, seed: int) -> bytes:
     return buf.getvalue()
 
 
+SMALL_IMAGE_SIDE = 64  # at most this many pixels a side, and grey: the CNN from scratch fits
+# configs/clothing-photos.yaml: 0.9355 test accuracy in 8.9 min on the clothing photos (5 views, 15 epochs:
+# 0.9220 in 6.0 min); the validation folder, when there is one, joins the training rows
+PHOTO_RECIPE = {"finetune_blocks": 3, "views": 10, "epochs": 20, "mixup": 0.4, "train_on_validation": True}
+
+
 class ImageTask(ClassificationTask):
     label: ClassVar[str] = "label"
     required_fields: ClassVar[tuple[str, ...]] = ("image",)
@@ -78,6 +84,22 @@ class ImageTask(ClassificationTask):
                                   rejected_examples=[{"row": i, "reason": r, "path": _path(frame, i)}
                                                      for i, r in sorted(reasons.items())[:20]])
         return valid, report
+
+    def default_model(self, frame: pd.DataFrame) -> tuple[str, dict[str, Any], str]:
+        """Small grey images (Fashion-MNIST style) -> the CNN from scratch; photos -> EfficientNet-Lite0 transfer
+        with the recipe measured on the clothing photos: a CNN on photos scored 0.76 where transfer scored
+        0.9355. Decided on a sample of the images' headers (no pixels decoded)."""
+        from skuflow.images.decode import open_image
+
+        sample = frame["image"].sample(min(len(frame), 64), random_state=0) if len(frame) else frame["image"]
+        shapes = [(max(im.size), im.mode) for im in (open_image(b) for b in sample)]
+        side = int(np.median([s for s, _ in shapes])) if shapes else 0
+        grey = sum(mode in ("1", "L", "LA", "I", "I;16") for _, mode in shapes)
+        if shapes and side <= SMALL_IMAGE_SIDE and grey >= len(shapes) / 2:
+            return "cnn", {}, f"{grey} of {len(shapes)} sampled images are grey, median side {side}px: a small CNN"
+        return "efficientnet_lite0", dict(PHOTO_RECIPE), (
+            f"photos (median side {side}px, {len(shapes) - grey} of {len(shapes)} sampled in colour): "
+            "EfficientNet-Lite0 transfer, the recipe measured on clothing photos (configs/clothing-photos.yaml)")
 
     def build_model(self, model_config: dict[str, Any], feature_config: dict[str, Any]) -> Any:
         try:

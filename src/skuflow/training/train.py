@@ -23,7 +23,7 @@ from skuflow.registry.store import PROFILE_ARTIFACT, RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task, get_task
 from skuflow.tasks.outputs import Predictions
-from skuflow.training.config import SplitConfig, TrainConfig
+from skuflow.training.config import ModelConfig, SplitConfig, TrainConfig
 from skuflow.training.cv import cross_validate, cv_summary
 from skuflow.training.duplicates import duplicate_report
 from skuflow.training.promote import Decision, promote_if_better, seen_rows_of
@@ -200,7 +200,14 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
     store = RegistryStore(settings)
     with store.run(task.name, run_name=f"{model_name}-{digest[:8]}") as run:
         run.set_tags({"skuflow.task": task.name, "dataset_digest": digest, "source": source})
-        kind = config.model.kind or task.default_kind
+        if config.model.kind:
+            kind, why = config.model.kind, "named by the config"
+        else:  # the task chooses from the data: a config that names no family should not get the wrong one
+            kind, params, why = task.default_model(train_df)
+            config = config.model_copy(update={"model": ModelConfig(kind=kind, params={**params,
+                                                                                      **config.model.params})})
+            step(f"model: {kind}, chosen because {why}")
+        run.set_tags({"skuflow.model_choice": why})
         run.log_params({"model.kind": kind, "model.params": config.model.params,
                         "features": config.features, "split": config.split.model_dump(),
                         "rows.train": len(train_df), "rows.test": len(test_df),
