@@ -95,8 +95,8 @@ bench-explain: venv sysdeps  ## /explain against /predict on one worker, concurr
 bench-category-paths: venv  ## the fashion catalogue's category tree: flat, pooled, pooled + attributes (~12 min)
 	$(BIN)/python benchmarks/category_paths.py
 
-bench-fuzz: venv  ## the API against its OpenAPI document, schemathesis at ten times the suite's budget
-	SKUFLOW_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -rP -p no:cacheprovider tests/integration/test_openapi_fuzz.py
+bench-fuzz: venv  ## the API against its OpenAPI document: at least 20,000 schemathesis cases (~20 min)
+	SKUFLOW_FUZZ_EXAMPLES=1500 SKUFLOW_FUZZ_MIN_CASES=20000 $(BIN)/python -m pytest -q -rP -p no:cacheprovider tests/integration/test_openapi_fuzz.py
 
 bench-drift-evidently: venv  ## Evidently 0.7 needs pandas < 3: it gets its own environment
 	test -d .venv-evidently || $(PYTHON) -m venv .venv-evidently

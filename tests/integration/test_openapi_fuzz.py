@@ -17,9 +17,10 @@ from tests.conftest import make_settings
 from tests.helpers import running_server
 
 ADMIN_KEY = "fuzz-admin"
-# per operation and phase: 100 gives ~2,100 cases in ~50 s (the suite's 10-minute budget); `make bench-fuzz`
-# sets 1000 for ~20,000
-EXAMPLES = int(os.environ.get("SKUFLOW_FUZZ_EXAMPLES", "100"))
+# per operation and phase: 50 gives ~2,100 cases in ~50 s (the suite's 10-minute budget); `make bench-fuzz`
+# sets 1500 and asks for 20,000 (small operations run out of new cases: 1000 gave 15,007)
+EXAMPLES = int(os.environ.get("SKUFLOW_FUZZ_EXAMPLES", "50"))
+MIN_CASES = int(os.environ.get("SKUFLOW_FUZZ_MIN_CASES", "2000"))
 
 
 def fuzz(base: str, examples: int, seed: int, extra: list[str] | None = None) -> subprocess.CompletedProcess:
@@ -49,4 +50,4 @@ def test_schemathesis_finds_nothing(trained_home, tmp_path):
     assert done.returncode == 0, done.stdout[-6000:]
     print("\n".join(summary))  # the case count, shown with -rP (make bench-fuzz)
     cases = int(next(line for line in summary if "generated" in line).split()[0])
-    assert cases >= 20 * EXAMPLES, summary  # at the default budget, at least 2,000 cases
+    assert cases >= MIN_CASES, summary
