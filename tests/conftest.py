@@ -125,21 +125,13 @@ def s3_env(s3, monkeypatch):
 def prefect_api(tmp_path_factory: pytest.TempPathFactory):
     """One Prefect API server for the session, for tests whose flows run in a child process (retraining):
     alone, each child starts a temporary server of its own, ~10 s apiece. Yields the PREFECT_API_URL."""
-    import subprocess
     import sys
 
-    from tests.helpers import free_port, wait_http
+    from tests.helpers import free_port, server_process
 
     port = free_port()
-    log = open(tmp_path_factory.mktemp("prefect") / "server.log", "w")
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port), "--no-services", "--no-ui", "--analytics-off"],
-                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/api"
-    try:
-        wait_http(url + "/health", timeout=120, proc=proc)
+    with server_process([str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", "127.0.0.1",
+                         "--port", str(port), "--no-services", "--no-ui", "--analytics-off"], url + "/health",
+                        tmp_path_factory.mktemp("prefect") / "server.log"):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()

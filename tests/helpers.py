@@ -79,3 +79,18 @@ def register_copy(store, name: str, version: int) -> int:
     """Another registered version of the same logged model: for tests that need versions, not training."""
     source = store.client.get_model_version(name, str(version))
     return int(store.client.create_model_version(name, source.source, source.run_id).version)
+
+
+@contextlib.contextmanager
+def server_process(cmd: list[str], health_url: str, log_path, env: dict | None = None,
+                   timeout: float = 120) -> Iterator[subprocess.Popen]:
+    """A server the test starts itself (MLflow, Prefect), its output in ``log_path``, stopped after."""
+    log = open(log_path, "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_http(health_url, timeout=timeout, proc=proc)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()

@@ -19,7 +19,7 @@ from skuflow.serving.app import create_app
 from skuflow.settings import Settings
 from skuflow.training.train import train
 from tests.conftest import FAST_LGBM
-from tests.helpers import free_port, running_server, wait_http
+from tests.helpers import free_port, running_server, server_process
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None) if Path("/usr/lib/postgresql").exists() \
     else None
@@ -60,18 +60,12 @@ def mlflow_server(postgres, s3, tmp_path_factory):
     port = free_port()
     env = {**os.environ, "MLFLOW_S3_ENDPOINT_URL": s3_url, "AWS_ACCESS_KEY_ID": "test",
            "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1", "MLFLOW_DISABLE_TELEMETRY": "true"}
-    log = open(tmp_path_factory.mktemp("mlflow") / "server.log", "w")
-    proc = subprocess.Popen([str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-                             "--backend-store-uri", f"{postgres}/mlflow", "--artifacts-destination", "s3://mlflow/",
-                             "--serve-artifacts", "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/health", timeout=120, proc=proc)
+    with server_process([str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
+                         "--backend-store-uri", f"{postgres}/mlflow", "--artifacts-destination", "s3://mlflow/",
+                         "--serve-artifacts", "--workers", "1"], url + "/health",
+                        tmp_path_factory.mktemp("mlflow") / "server.log", env=env):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_train_register_promote_serve_predict_on_real_servers(mlflow_server, postgres, s3, tmp_path):
