@@ -81,6 +81,9 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "shared_data" in item.keywords:
                 item.add_marker(skip)
+    # started at collection, the Prefect server comes up while the tests before the first flow run
+    if any("prefect_api" in item.fixturenames for item in items):
+        _start_prefect()
 
 
 @pytest.fixture(scope="session")
@@ -121,17 +124,38 @@ def s3_env(s3, monkeypatch):
     s3fs.S3FileSystem.clear_instance_cache()
 
 
-@pytest.fixture(scope="session")
-def prefect_api(tmp_path_factory: pytest.TempPathFactory):
-    """One Prefect API server for the session, for tests whose flows run in a child process (retraining):
-    alone, each child starts a temporary server of its own, ~10 s apiece. Yields the PREFECT_API_URL."""
-    import sys
+_PREFECT: dict = {}
 
-    from tests.helpers import free_port, server_process
+
+def _start_prefect() -> None:
+    """Start the session's Prefect API server without waiting for it (it takes ~10 s to come up)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from tests.helpers import free_port
 
     port = free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    with server_process([str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", "127.0.0.1",
-                         "--port", str(port), "--no-services", "--no-ui", "--analytics-off"], url + "/health",
-                        tmp_path_factory.mktemp("prefect") / "server.log"):
-        yield url
+    log = open(Path(tempfile.mkdtemp(prefix="skuflow-prefect-log-")) / "server.log", "w")
+    _PREFECT.update(url=f"http://127.0.0.1:{port}/api", log=log, proc=subprocess.Popen(
+        [str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", "127.0.0.1", "--port",
+         str(port), "--no-services", "--no-ui", "--analytics-off"], stdout=log, stderr=subprocess.STDOUT))
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """One Prefect API server for the session, for tests whose flows run in a child process (retraining):
+    alone, each child starts a temporary server of its own, ~10 s apiece. Yields the PREFECT_API_URL."""
+    from tests.helpers import wait_http
+
+    if not _PREFECT:
+        _start_prefect()
+    proc = _PREFECT["proc"]
+    try:
+        wait_http(_PREFECT["url"] + "/health", timeout=120, proc=proc)
+        yield _PREFECT["url"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        _PREFECT["log"].close()
+        _PREFECT.clear()
