@@ -95,7 +95,7 @@ def v2_router(ctx: ServingContext, known: list[str]) -> APIRouter:
         return json_response({"ready": True}) if ctx.holder.ready else v2_error(400, "no model loaded yet")
 
     @_protocol_errors
-    async def metadata(model_name: str, model_version: str | None = None) -> Response:
+    async def metadata(request: Request, model_name: str, model_version: str | None = None) -> Response:
         task, loaded = served(model_name, model_version)
         inputs = ([{"name": "image", "datatype": "BYTES", "shape": [-1]}] if task.input_kind == "image"
                   else [t.model_dump(exclude_none=True) for t in record_inputs(loaded.record_model)])
@@ -104,7 +104,7 @@ def v2_router(ctx: ServingContext, known: list[str]) -> APIRouter:
                               "inputs": inputs, "outputs": outputs}, version=loaded.version)
 
     @_protocol_errors
-    async def model_ready(model_name: str, model_version: str | None = None) -> Response:
+    async def model_ready(request: Request, model_name: str, model_version: str | None = None) -> Response:
         try:
             served(model_name, model_version)
         except SkuflowError as exc:
@@ -139,13 +139,23 @@ def v2_router(ctx: ServingContext, known: list[str]) -> APIRouter:
 
     infer_doc = {**body_schema(InferRequest), "description": "JSON, or the binary tensor data extension: a JSON "
                  "header of Inference-Header-Content-Length bytes followed by each input's bytes"}
-    for base in ("/models/{model_name}", "/models/{model_name}/versions/{model_version}"):
-        api.add_api_route(base, metadata, methods=["GET"], response_model=ModelMetadata,
+    def unversioned(endpoint: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        """The route without ``/versions/{v}``: no ``model_version`` for the document to list as a query."""
+
+        async def call(request: Request, model_name: str) -> Response:
+            return await endpoint(request, model_name)
+
+        call.__name__ = f"{endpoint.__name__}_unversioned"
+        return call
+
+    for base, pick in (("/models/{model_name}", unversioned), ("/models/{model_name}/versions/{model_version}",
+                                                               lambda endpoint: endpoint)):
+        api.add_api_route(base, pick(metadata), methods=["GET"], response_model=ModelMetadata,
                           summary="Model metadata: inputs and outputs with datatypes and shapes",
                           responses=_errors(404, 503))
-        api.add_api_route(base + "/ready", model_ready, methods=["GET"], summary="200 when the model can answer",
+        api.add_api_route(base + "/ready", pick(model_ready), methods=["GET"], summary="200 when the model can answer",
                           responses=_errors(400, 404))
-        api.add_api_route(base + "/infer", infer, methods=["POST"], response_model=InferResponse,
+        api.add_api_route(base + "/infer", pick(infer), methods=["POST"], response_model=InferResponse,
                           summary="Inference on tensors", openapi_extra=infer_doc,
                           responses=_errors(404, 413, 422, 503))
     return api
