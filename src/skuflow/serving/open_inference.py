@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from skuflow.errors import InvalidInputError, PayloadTooLargeError
 from skuflow.serving.bounds import RecordBounds
 from skuflow.serving.errors import invalid_input_from
+from skuflow.serving.uploads import check_size
 
 # datatype -> numpy little-endian dtype; BYTES is a list of length-prefixed byte strings instead
 NUMPY_OF = {"BOOL": "|b1", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8", "INT8": "<i1",
@@ -228,8 +229,6 @@ def records_from(tensors: list[Tensor], fields: list[str], bounds: RecordBounds)
     if len(rows) != 1:
         raise InvalidInputError(f"inputs: first dimensions differ ({sorted(rows)}); each is the number of rows")
     n = rows.pop()
-    if len(tensors) > bounds.max_fields:
-        raise PayloadTooLargeError(f"inputs: {len(tensors)} exceed the limit of {bounds.max_fields} fields")
     for t in tensors:
         if len(t.values) != n:
             raise InvalidInputError(f"inputs ({t.name}): shape {t.shape} holds more than one value per row")
@@ -245,15 +244,9 @@ def images_from(tensors: list[Tensor], max_images: int, max_bytes: int) -> list[
     t = tensors[0]
     if len(t.values) > max_images:
         raise PayloadTooLargeError(f"{len(t.values)} images exceed the cap of {max_images} per request")
-    out = []
-    for i, v in enumerate(t.values):
-        data = v if isinstance(v, bytes) else image_bytes_from_base64(v, f"{t.name}[{i}]")
-        if not data:
-            raise InvalidInputError(f"{t.name}[{i}]: empty file")
-        if len(data) > max_bytes:
-            raise PayloadTooLargeError(f"{t.name}[{i}]: {len(data):,} bytes exceed the image cap of {max_bytes:,}")
-        out.append(data)
-    return out
+    fields = [f"{t.name}[{i}]" for i in range(len(t.values))]
+    return [check_size(v if isinstance(v, bytes) else image_bytes_from_base64(v, f), f, max_bytes)
+            for v, f in zip(t.values, fields, strict=True)]
 
 
 def record_inputs(record_model: type[BaseModel]) -> list[TensorMetadata]:

@@ -14,7 +14,7 @@ class ImageBatch(BaseModel):
     images_base64: list[str] = Field(min_length=1, description="Image files in base64")
 
 
-def _check_size(data: bytes, field: str, cap: int) -> bytes:
+def check_size(data: bytes, field: str, cap: int) -> bytes:
     if not data:
         raise InvalidInputError(f"{field}: empty file", field=field)
     if len(data) > cap:
@@ -36,7 +36,7 @@ async def read_images(request: Request, many: bool, max_files: int, max_bytes: i
         if len(uploads) > max_files:
             raise PayloadTooLargeError(f"{len(uploads)} images exceed the cap of {max_files} per request")
         names = [f"files[{i}]" for i in range(len(uploads))] if many else ["file"]
-        return [_check_size(await u.read(), n, max_bytes) for u, n in zip(uploads, names, strict=False)]
+        return [check_size(await u.read(), n, max_bytes) for u, n in zip(uploads, names, strict=False)]
     if ctype in ("application/json", ""):
         body = await request.body()
         try:
@@ -50,6 +50,6 @@ async def read_images(request: Request, many: bool, max_files: int, max_bytes: i
             raise invalid_input_from(exc) from exc
         if len(texts) > max_files:
             raise PayloadTooLargeError(f"{len(texts)} images exceed the cap of {max_files} per request")
-        return [_check_size(image_bytes_from_base64(t, f), f, max_bytes) for t, f in zip(texts, fields, strict=True)]
+        return [check_size(image_bytes_from_base64(t, f), f, max_bytes) for t, f in zip(texts, fields, strict=True)]
     raise UnsupportedMediaError(f"Content-Type '{ctype}': send multipart/form-data with a 'file' field "
                                 "or JSON with 'image_base64'")
