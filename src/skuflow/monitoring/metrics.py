@@ -3,6 +3,8 @@ must not share counters)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,  # noqa: F401  (re-exported for the API)
     CollectorRegistry,
@@ -20,11 +22,16 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple, Any] = {}
         ProcessCollector(registry=self.registry)  # CPU seconds, resident memory, open fds
         self.requests = Counter("skuflow_requests_total", "HTTP requests",
                                 ["route", "method", "status", "model_version", "variant"], registry=self.registry)
         self.latency = Histogram("skuflow_request_latency_seconds", "HTTP request latency", ["route", "method"],
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
+        # the model's own work (featurizing and scoring) per call, a batch being one call: the rest of a
+        # request's latency is the server's
+        self.model_seconds = Histogram("skuflow_model_seconds", "Time in the model's predict per call", ["task"],
+                                       buckets=LATENCY_BUCKETS, registry=self.registry)
         self.predictions = Counter("skuflow_predictions_total", "Predictions by class",
                                    ["task", "model_version", "label", "variant"], registry=self.registry)
         # numbers are observed, never labels: the series count stays bounded (count and sum give the mean)
@@ -72,29 +79,41 @@ class ApiMetrics:
         self.log_dropped = Gauge("skuflow_prediction_log_dropped", "Prediction log rows lost",
                                  registry=self.registry)
 
+    def _child(self, metric, *values: str):
+        """``metric.labels(*values)``, remembered: the client's lookup (a lock, a tuple, a dict) ran four times
+        per request. Per-request series are never removed, so a remembered child stays the live one."""
+        key = (metric, values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     def observe_request(self, route: str, method: str, status: int, seconds: float, version: str = "",
                         variant: str = "") -> None:
-        self.requests.labels(route, method, str(status), version, variant).inc()
-        self.latency.labels(route, method).observe(seconds)
+        self._child(self.requests, route, method, str(status), version, variant).inc()
+        self._child(self.latency, route, method).observe(seconds)
+
+    def observe_model(self, task: str, seconds: float) -> None:
+        self._child(self.model_seconds, task).observe(seconds)
 
     def observe_values(self, task: str, version: int, values: list[float], variant: str = "") -> None:
-        summary = self.predicted_value.labels(task, str(version), variant)
+        summary = self._child(self.predicted_value, task, str(version), variant)
         for v in values:
             summary.observe(v)
 
     def observe_classes(self, task: str, version: int, labels: list[str], confidences: list[float],
                         variant: str = "") -> None:
-        hist = self.confidence.labels(task, str(version), variant)
+        hist = self._child(self.confidence, task, str(version), variant)
         for c in confidences:
             hist.observe(c)
         if len(labels) == 1:
-            self.predictions.labels(task, str(version), labels[0], variant).inc()
+            self._child(self.predictions, task, str(version), labels[0], variant).inc()
             return
         counts: dict[str, int] = {}
         for label in labels:
             counts[label] = counts.get(label, 0) + 1
         for label, n in counts.items():
-            self.predictions.labels(task, str(version), label, variant).inc(n)
+            self._child(self.predictions, task, str(version), label, variant).inc(n)
 
     def observe_drift(self, report) -> None:
         version = str(report.model_version)

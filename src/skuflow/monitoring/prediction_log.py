@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any
 
+import orjson
 import pandas as pd
 from sqlalchemy import (
     Column,
@@ -52,6 +53,9 @@ predictions = Table(
     Column("variant", String(16)),
     Column("error", Text),
 )
+# the columns ``record`` queues, in its tuple's order
+_LOGGED = ("request_id", "task", "model_version", "features", "prediction", "confidence", "latency_ms", "source",
+           "ts", "experiment", "variant", "error")
 _ADDED_COLUMNS = ("experiment", "variant", "error")  # logs written before experiments lack them
 feedback = Table(
     "feedback", metadata,
@@ -78,6 +82,7 @@ class PredictionLog:
                 cur.close()
         metadata.create_all(self.engine)
         self._add_missing_columns()
+        self._compile_insert()
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self._queue: queue.SimpleQueue[tuple | None] = queue.SimpleQueue()
@@ -135,14 +140,12 @@ class PredictionLog:
                 self._insert(batch)
 
     def _insert(self, batch: list[tuple]) -> None:
-        rows = [{"request_id": r[0], "task": r[1], "model_version": r[2],
-                 "features": r[3] if isinstance(r[3], str) or r[3] is None else json.dumps(r[3], default=str),
-                 "prediction": r[4], "confidence": r[5], "latency_ms": r[6], "source": r[7], "ts": r[8],
-                 "experiment": r[9], "variant": r[10], "error": r[11]}
+        rows = [(*r[:3], r[3] if isinstance(r[3], str) or r[3] is None
+                 else orjson.dumps(r[3], default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode(), *r[4:])
                 for r in batch]
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(predictions), rows)
+                conn.exec_driver_sql(self._insert_sql, self._driver_rows(rows))
             self.written += len(rows)
         except Exception:  # the log must never take serving down; the loss is counted and logged
             self.dropped += len(rows)
@@ -150,6 +153,20 @@ class PredictionLog:
         with self._idle:
             self._pending -= len(batch)
             self._idle.notify_all()
+
+    def _compile_insert(self) -> None:
+        """The insert as the driver's own SQL, compiled once: SQLAlchemy's per-row parameter processing was
+        most of the writer's ~28 µs a row, and the writer's time is taken from the serving thread's GIL."""
+        compiled = insert(predictions).compile(dialect=self.engine.dialect, column_keys=list(_LOGGED))
+        self._insert_sql = str(compiled)
+        order = [_LOGGED.index(key) for key in compiled.positiontup or ()] if compiled.positional else None
+
+        def driver_rows(rows: list[tuple]) -> list:
+            if order is None:  # named paramstyles (psycopg's pyformat)
+                return [dict(zip(_LOGGED, row, strict=True)) for row in rows]
+            return rows if order == list(range(len(_LOGGED))) else [tuple(row[i] for i in order) for row in rows]
+
+        self._driver_rows = driver_rows
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything recorded so far is written (tests, shutdown)."""

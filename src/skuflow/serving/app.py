@@ -18,6 +18,7 @@ from skuflow.flows.retrain import Monitor, RetrainRunner
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.context import ServingContext
+from skuflow.serving.direct import DirectRoutes
 from skuflow.serving.errors import install_error_handlers
 from skuflow.serving.http import COMMON_ERRORS, allowed_methods, error_responses
 from skuflow.serving.middleware import MetricsAndLimits
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     app.state.settings, app.state.holder, app.state.metrics = settings, ctx.holder, ctx.metrics
     app.state.scorer, app.state.router = ctx.scorer, ctx.router
     install_error_handlers(app)
+    app.add_middleware(DirectRoutes, fastapi_app=app)  # inside the metrics: direct answers are counted too
     app.add_middleware(MetricsAndLimits, metrics=ctx.metrics, max_body_bytes=settings.max_body_bytes)
 
     known = task_names()

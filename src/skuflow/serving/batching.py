@@ -67,7 +67,9 @@ class _ModelQueue:
         for top_k, group in by_depth.items():
             metrics.batch_rows.labels(self.task.name).observe(sum(len(r.records) for r in group))
             try:
+                called = time.perf_counter()
                 preds = self.task.predict(self.model, [rec for r in group for rec in r.records], top_k=top_k)
+                metrics.observe_model(self.task.name, time.perf_counter() - called)
             except Exception:
                 for r in group:  # one bad request must not fail the others: each again on its own
                     self._alone(r)

@@ -50,7 +50,9 @@ class Scorer:
         if self.batches(task):
             preds = self.batcher.predict(task, loaded.model, records, top_k)  # type: ignore[union-attr]
         else:
+            called = time.perf_counter()
             preds = task.predict(loaded.model, records, top_k=top_k)
+            self.metrics.observe_model(task.name, time.perf_counter() - called)
         task.output.observe(self.metrics, task.name, loaded.version, preds, variant if experiment else "")
         ids = row_ids(request_id, len(records))
         if self.plog is not None:

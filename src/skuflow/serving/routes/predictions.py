@@ -16,6 +16,7 @@ from skuflow.errors import InvalidInputError, PayloadTooLargeError
 from skuflow.features.declared import numeric_fields
 from skuflow.images.decode import ImageRecord
 from skuflow.serving.context import ServingContext
+from skuflow.serving.direct import direct
 from skuflow.serving.experiments import Answer
 from skuflow.serving.http import (
     body_schema,
@@ -88,6 +89,7 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
     def batch_body(ans: Answer) -> dict[str, Any]:
         return {"predictions": ans.bodies, "model": ans.model.name, "version": ans.model.version}
 
+    @direct
     async def predict(request: Request, top_k: int = TopK) -> Response:
         started = time.perf_counter()
         record = parse(ctx.holder.get(name).record_model, await request.body(), ctx.bounds)
@@ -98,6 +100,7 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
             ans = answer(request, [record.model_dump()], top_k, rid, started)
         return respond(ans, ans.bodies[0], rid)
 
+    @direct
     async def predict_batch(request: Request, top_k: int = TopK) -> Response:
         started = time.perf_counter()
         records = parse(batch_of(ctx.holder.get(name).record_model), await request.body(), ctx.bounds,
