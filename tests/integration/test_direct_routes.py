@@ -13,6 +13,7 @@ from tests.helpers import PRODUCT
 def test_the_table_holds_the_record_prediction_routes(client):
     table = direct_table(client.app)
     assert ("POST", "/v1/category/predict") in table and ("POST", "/v1/category/predict/batch") in table
+    assert ("POST", "/v1/returns/predict") in table  # image uploads too
     assert not any(path.startswith("/v2/") or path.endswith("/explain") for _, path in table)
 
 

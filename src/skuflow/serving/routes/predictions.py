@@ -112,6 +112,7 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         ans = await run_in_threadpool(answer, request, [r.model_dump() for r in records], top_k, rid, started)
         return respond(ans, batch_body(ans), rid)
 
+    @direct
     async def predict_image(request: Request, top_k: int = TopK) -> Response:
         started = time.perf_counter()
         images = await read_images(request, False, 1, settings.max_image_bytes)
@@ -120,6 +121,7 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         ans = await run_in_threadpool(answer, request, [{"image": images[0]}], top_k, rid, started)
         return respond(ans, ans.bodies[0], rid)
 
+    @direct
     async def predict_image_batch(request: Request, top_k: int = TopK) -> Response:
         started = time.perf_counter()
         images = await read_images(request, True, settings.max_batch_images, settings.max_image_bytes)
