@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-fuzz bench-prediction-log lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-compiled-trees bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-fuzz bench-prediction-log lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ bench-images: venv sysdeps  ## Fashion-MNIST and clothing photos training, then 
 bench-serving: venv sysdeps
 	$(BIN)/python benchmarks/serving.py --workers 1
 	$(BIN)/python benchmarks/serving.py --workers 2
+
+bench-compiled-trees: venv  ## LightGBM's predictor against treelite, tl2cgen and lleaves on the served champion
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[compiled-trees]'
+	$(BIN)/python benchmarks/compiled_trees.py
 
 bench-experiments: venv sysdeps  ## the sequential test simulated (1,000 experiments) and the shadow's cost over HTTP
 	$(BIN)/python benchmarks/experiments.py
