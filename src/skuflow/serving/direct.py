@@ -121,7 +121,7 @@ class DirectRoutes:
         if self.table is None:
             self.table = direct_table(self.fastapi_app)
         hit = self.table.get((scope["method"], scope["path"]))
-        kwargs = hit.arguments(scope["query_string"]) if hit is not None else None
+        kwargs = hit.arguments(scope.get("query_string", b"")) if hit is not None else None
         if hit is None or kwargs is None:
             await self.app(scope, receive, send)
             return
