@@ -1,5 +1,6 @@
-"""Compiled trees for the category champion: LightGBM's own booster against treelite's GTIL, tl2cgen's
-generated C and lleaves' LLVM, on the same 1000-round model the serving benchmark serves.
+"""Compiled trees for the category champion: LightGBM's own booster and skuflow's flat forest (what serving
+uses) against treelite's GTIL, tl2cgen's generated C and lleaves' LLVM, on the same 1000-round model the
+serving benchmark serves.
 
     make bench-compiled-trees          # installs the `compiled-trees` extra, then runs this
     .venv/bin/python benchmarks/compiled_trees.py [--rounds 1000] [--json]
@@ -89,8 +90,10 @@ def main() -> None:
                     "one_row_us": per_call_us(lambda: booster.predict(sparse[:1], num_threads=1)),
                     "hundred_rows_us": per_call_us(lambda: booster.predict(sparse[:100], num_threads=1)),
                     "max_abs_diff": 0.0}]
-        results += [treelite_gtil(booster, dense, reference), tl2cgen_compiled(booster, dense, reference, home),
+        results += [flat_forest(booster, sparse, reference), treelite_gtil(booster, dense, reference),
+                    tl2cgen_compiled(booster, dense, reference, home),
                     lleaves_compiled(model_file, rows_file, home, reference)]
+        results += cold_cache(booster, sparse)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     trees = booster.num_trees()
@@ -103,6 +106,43 @@ def main() -> None:
                   f"{r['max_abs_diff']:.1e}" if r.get("max_abs_diff") is not None else "-", r.get("note", "")]
                  for r in results])
     print(json.dumps({"trees": trees, "columns": dense.shape[1], "results": results}))
+
+
+def flat_forest(booster, sparse, reference: np.ndarray) -> dict:
+    from skuflow.estimators.flat_forest import FlatForest
+
+    started = time.perf_counter()
+    forest = FlatForest.from_booster(booster)
+    forest.predict_proba(sparse[:1])  # numba compiles (or reads its cache) on the first call
+    build_s = time.perf_counter() - started
+    return {"engine": "skuflow flat forest (numba; served)", "compile_s": build_s,
+            "one_row_us": per_call_us(lambda: forest.predict_proba(sparse[:1])),
+            "hundred_rows_us": per_call_us(lambda: forest.predict_proba(sparse[:100])),
+            "max_abs_diff": float(np.abs(forest.predict_proba(sparse) - reference).max()),
+            "note": "CSR input; the served path up to 16 rows"}
+
+
+def cold_cache(booster, sparse, rounds: int = 1000) -> list[dict]:
+    """One row at a time over 200 different rows, each call after touching 8 MB of other memory: what a
+    server's predict meets (between two requests it has pushed the trees out of cache)."""
+    from skuflow.estimators.flat_forest import FlatForest
+
+    forest, other = FlatForest.from_booster(booster), np.ones(1 << 20)
+    rows = [sparse[i:i + 1] for i in range(sparse.shape[0])]
+    out = []
+    for name, predict in (("LightGBM booster", lambda r: booster.predict(r, num_threads=1)),
+                          ("skuflow flat forest", forest.predict_proba)):
+        for cold in (False, True):
+            total = 0.0
+            for i in range(rounds):
+                if cold:
+                    other.sum()
+                started = time.perf_counter()
+                predict(rows[i % len(rows)])
+                total += time.perf_counter() - started
+            out.append({"engine": f"{name}, varied rows, {'cold' if cold else 'hot'}", "compile_s": None,
+                        "one_row_us": total / rounds * 1e6})
+    return out
 
 
 def treelite_gtil(booster, dense: np.ndarray, reference: np.ndarray) -> dict:

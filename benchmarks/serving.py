@@ -135,12 +135,16 @@ def hot_predict_us(home: Path, version: int, record: dict, seconds: float = 3.0)
 
 
 def _hot_predict(home: str, version: str, record: str, seconds: str) -> None:
+    from skuflow.estimators.pipeline import compile_trees
     from skuflow.registry.store import RegistryStore
     from skuflow.settings import Settings
     from skuflow.tasks.base import get_task
 
     task = get_task("category")
-    model = RegistryStore(Settings(home=Path(home))).load_model("category", int(version))
+    settings = Settings(home=Path(home))
+    model = RegistryStore(settings).load_model("category", int(version))
+    if settings.compiled_trees:  # the model as the server holds it
+        compile_trees(model)
     rows = [json.loads(record)]
     for _ in range(200):
         task.predict(model, rows)
@@ -187,9 +191,12 @@ def main() -> None:
     parser.add_argument("--limit-rounds", type=int, default=3,
                         help="rounds of (constant handler, skuflow, model alone) for the single-row limit")
     parser.add_argument("--only-limit", action="store_true", help="measure the single-row limit only")
+    parser.add_argument("--compiled-trees", choices=["on", "off"], default="on",
+                        help="SKUFLOW_COMPILED_TREES for the server and the model timed alone")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     need_wrk()
+    os.environ["SKUFLOW_COMPILED_TREES"] = "true" if args.compiled_trees == "on" else "false"
     from skuflow.registry.store import RegistryStore
     from skuflow.settings import Settings
     from skuflow.tasks.base import get_task
@@ -300,6 +307,7 @@ def main() -> None:
                   f"{r['skuflow_rps']:.0f}", f"{r['fraction']:.0%}", f"{r['served_model_us']:.0f}",
                   f"{r['served_fraction']:.0%}", f"{r['skuflow_p99_ms']:.1f}"] for r in limits])
     print(json.dumps({"model_kind": config.model.kind, "trees": args.trees, "workers": args.workers,
+                      "compiled_trees": args.compiled_trees,
                       "ratios": ratios, "limits": limits,
                       "fraction_median": statistics.median(r["fraction"] for r in limits),
                       "cases": cases}))

@@ -68,3 +68,21 @@ def test_an_unexpected_failure_is_a_500_with_the_request_id(client, monkeypatch)
     r = quiet.post("/v1/category/predict", json=PRODUCT, headers={"X-Request-ID": "direct-500"})
     assert r.status_code == 500 and r.json()["error_code"] == "internal_error"
     assert r.json()["request_id"] == "direct-500"
+
+
+def test_served_probabilities_come_from_the_flat_forest_and_equal_the_boosters(client, trained_home, catalogue):
+    from skuflow.estimators.flat_forest import available
+    from skuflow.estimators.pipeline import final_estimator
+    from skuflow.registry.store import RegistryStore
+
+    s, result = trained_home
+    served = final_estimator(client.app.state.holder.get("category").model)
+    assert (getattr(served, "flat_forest_", None) is not None) == available()
+    offline = RegistryStore(s).load_model("category", result.version)  # the booster, as batch scoring runs it
+    rows = catalogue.head(25)[["title", "description", "brand", "seller_id", "price"]]
+    expected = offline.predict_proba(rows)
+    classes = list(final_estimator(offline).classes_)
+    for row, probs in zip(rows.to_dict(orient="records"), expected, strict=True):
+        top = client.post("/v1/category/predict?top_k=50", json=row).json()["top_k"]
+        got = {t["label"]: t["probability"] for t in top}
+        assert max(abs(got[c] - p) for c, p in zip(classes, probs, strict=True) if c in got) < 1e-6

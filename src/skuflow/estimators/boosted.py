@@ -14,6 +14,9 @@ from lightgbm import LGBMClassifier
 from sklearn.utils.validation import check_is_fitted
 
 SMALL_BATCH = 256  # below this, one thread beats OpenMP start-up
+# up to this many rows the flat forest walks them (see compile_trees); a larger batch warms the booster's own
+# trees as it goes, and LightGBM then walks a row faster (166 vs 222 µs a row at 100 rows, 8,000 trees)
+FLAT_MAX_ROWS = 16
 # above it, 0 = "OpenMP's default": all cores in a plain process, one in a Dask worker (its nanny sets
 # OMP_NUM_THREADS=1), whatever threadpoolctl says in between; n_jobs would oversubscribe workers
 
@@ -71,11 +74,29 @@ class BoosterClassifier(LGBMClassifier):
             return np.asarray(super().predict_proba(X, *args, **kwargs))
         if getattr(self, "_Booster", None) is None:  # cheaper than check_is_fitted's tag lookup
             check_is_fitted(self)
-        threads = 1 if X.shape[0] < SMALL_BATCH else 0
-        proba = np.asarray(self.booster_.predict(X, num_threads=threads))
+        flat = getattr(self, "flat_forest_", None)
+        if flat is not None and X.shape[0] <= FLAT_MAX_ROWS and hasattr(X, "indptr"):
+            proba = flat.predict_proba(X)
+        else:
+            threads = 1 if X.shape[0] < SMALL_BATCH else 0
+            proba = np.asarray(self.booster_.predict(X, num_threads=threads))
         if proba.ndim == 1:
             proba = np.column_stack([1.0 - proba, proba])
         return proba
+
+    def compile_trees(self) -> bool:
+        """Lay the trees out flat for the online path (``estimators.flat_forest``): a single row then costs
+        about the same hot and ~3.5x less when a server has pushed the trees out of cache. Serving calls this
+        on the loaded model only; a logged model never carries the flat copy."""
+        from skuflow.estimators.flat_forest import FlatForest
+
+        self.flat_forest_ = FlatForest.from_booster(self.booster_)
+        return self.flat_forest_ is not None
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("flat_forest_", None)  # rebuilt from the booster where it is wanted
+        return state
 
     def predict(self, X, *args, **kwargs) -> np.ndarray:
         if args or kwargs:

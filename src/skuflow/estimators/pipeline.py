@@ -26,3 +26,10 @@ def transform_features(model: Pipeline, X: Any) -> Any:
 
 def final_estimator(model: Any) -> Any:
     return model.steps[-1][1] if isinstance(model, Pipeline) else model
+
+
+def compile_trees(model: Any) -> bool:
+    """Ask the model's final estimator to compile its trees for online prediction (those that can:
+    ``BoosterClassifier``); False when it cannot or has none."""
+    compile_ = getattr(final_estimator(model), "compile_trees", None)
+    return bool(compile_()) if callable(compile_) else False

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skuflow.errors import NotReadyError
+from skuflow.estimators.pipeline import compile_trees
 from skuflow.monitoring.novelty import NOVELTY_ARTIFACT, NoveltyDetector
 from skuflow.monitoring.profile import Profile
 from skuflow.registry.store import RegistryStore, VersionInfo
@@ -45,6 +46,8 @@ class LoadedModel:
 def load_version(store: RegistryStore, task: Task, info: VersionInfo, warmup: bool = True) -> LoadedModel:
     """One registered version, warmed up and ready to answer (a champion or an experiment's challenger)."""
     model = store.load_model(info.name, info.version)
+    if store.settings.compiled_trees and compile_trees(model):
+        log.info("%s v%s: trees compiled flat for online prediction", info.name, info.version)
     if warmup:  # the first call pays for lazy imports and allocation; clients should not
         task.predict(model, task.example_records(1))
     raw_profile = store.load_profile(info.name, info.version)
