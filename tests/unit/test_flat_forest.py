@@ -52,6 +52,7 @@ def test_the_classifier_serves_small_batches_flat_and_compares_equal():
     import pickle
 
     assert not hasattr(pickle.loads(pickle.dumps(clf)), "flat_forest_")  # a logged model never carries it
+    assert hasattr(clf, "flat_forest_")  # and pickling leaves the served one as it was
 
 
 def test_categorical_splits_are_left_to_the_booster():

@@ -94,7 +94,7 @@ class BoosterClassifier(LGBMClassifier):
         return self.flat_forest_ is not None
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: the base may hand back the live __dict__
         state.pop("flat_forest_", None)  # rebuilt from the booster where it is wanted
         return state
 
