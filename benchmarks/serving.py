@@ -57,11 +57,15 @@ def need_wrk() -> None:
     os.environ.update({"MLFLOW_DISABLE_TELEMETRY": "true", "PATH": f"{VENV_BIN}:{os.environ['PATH']}"})
 
 
-def wrk(url: str, body: dict, connections: int, duration: int) -> dict:
+def wrk(url: str, body: dict, connections: int, duration: int, pause_ms: int = 0) -> dict:
+    """wrk's rate and latency; ``pause_ms`` > 0 makes each connection think between requests (uniform 0 to
+    twice that, so the connections drift apart): a load below saturation instead of a closed loop flat out."""
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     payload = json.dumps(body).replace("\\", "\\\\").replace("'", "\\'")
     script.write(f"wrk.method = 'POST'\nwrk.body = '{payload}'\n"
                  "wrk.headers['Content-Type'] = 'application/json'\n")
+    if pause_ms > 0:
+        script.write(f"function delay() return math.random(0, {2 * pause_ms}) end\n")
     script.close()
     threads = min(2, connections)
     proc = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
