@@ -96,7 +96,7 @@ bench-estimation-nannyml: venv  ## NannyML's CBPE on the same windows; NannyML p
 bench-explain: venv sysdeps  ## /explain against /predict on one worker, concurrency 8 (wrk)
 	$(BIN)/python benchmarks/explain.py
 
-bench-category-paths: venv  ## the fashion catalogue's category tree: flat, pooled, pooled + attributes (~12 min)
+bench-category-paths: venv  ## the fashion catalogue's category tree: n-grams, + sentence embedding, + attributes (~15 min)
 	$(BIN)/python benchmarks/category_paths.py
 
 bench-fuzz: venv  ## the API against its OpenAPI document: at least 20,000 schemathesis cases (~20 min)

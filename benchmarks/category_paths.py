@@ -1,8 +1,9 @@
 """Category paths on the fashion catalogue (44,439 titled products, 7 > 45 > 143 levels, 170 paths, leaves
 down to one row), random 80/20 split with seed 42, each recipe trained by `skuflow train` itself:
 
-- titles: one TF-IDF (words 1-2, within-word characters 2-5) + LinearSVC over the 170 paths
-  (configs/fashion-products.yaml)
+- titles, n-grams: one TF-IDF (words 1-2, within-word characters 2-5) + LinearSVC over the 170 paths
+  (configs/fashion-products.yaml without its sentence embedding)
+- titles: the same with the title's MiniLM sentence embedding appended (configs/fashion-products.yaml)
 - titles + attributes: gender, baseColour, season, usage declared as categorical inputs
   (configs/fashion-products-attributes.yaml)
 
@@ -25,7 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, SHARED, print_table  # noqa: E402
 
 STYLES = SHARED / "fashion-products" / "styles.csv"
-RECIPES = {"titles": "fashion-products.yaml", "titles + attributes": "fashion-products-attributes.yaml"}
+# name: (config file, features overridden)
+RECIPES = {"titles, n-grams": ("fashion-products.yaml", {"embedding_weight": 0.0}),
+           "titles": ("fashion-products.yaml", {}),
+           "titles + attributes": ("fashion-products-attributes.yaml", {})}
 
 
 def title_ceiling(frame, config, task) -> dict[str, float]:
@@ -78,8 +82,9 @@ def main() -> None:
     base_config = load_config(ROOT / "configs" / "fashion-products.yaml")
     test_rows = split_frame(prepare(task, str(STYLES), base_config).frame, task.label, base_config.split)[1]
     with tempfile.TemporaryDirectory(prefix="skuflow-paths-") as tmp:
-        for name, config_file in RECIPES.items():
+        for name, (config_file, overrides) in RECIPES.items():
             config = load_config(ROOT / "configs" / config_file)
+            config.features.update(overrides)
             started = time.perf_counter()
             settings = Settings(home=Path(tmp) / name.replace(" ", "-"))
             result = train("category", str(STYLES), config, settings)
@@ -95,7 +100,7 @@ def main() -> None:
         out["titles_only_ceiling"] = title_ceiling(prepare(task, str(STYLES), base_config).frame, base_config, task)
     truth = test_rows[task.label].tolist()
     out["leaf_f1_gain"] = {f"{b} -> {a}": leaf_f1_gain(truth, predicted[b], predicted[a])
-                           for b, a in (("titles", "titles + attributes"),)}
+                           for b, a in (("titles, n-grams", "titles"), ("titles", "titles + attributes"))}
     print_table("Fashion catalogue: category paths (test split, 8,888 rows)",
                 ["recipe", "whole-path acc", "leaf macro-F1", "level-2 macro-F1", "level-1 macro-F1", "train s"],
                 rows)

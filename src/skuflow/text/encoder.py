@@ -112,10 +112,13 @@ class MiniLMEmbedder(TransformerMixin, BaseEstimator):
         return self._loaded
 
     def transform(self, X: Table) -> np.ndarray:
+        return self.embed(listing_texts(X))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
         import torch
 
         tokenizer, model = self._encoder()
-        enc = _Encoded(tokenizer, listing_texts(X), self.max_length)
+        enc = _Encoded(tokenizer, texts, self.max_length)
         out = np.zeros((len(enc.lengths), model.config.hidden_size), dtype=np.float32)
         with torch.inference_mode(), cpu_autocast(self.bf16):
             for idx in _length_batches(enc.lengths, self.batch_size, None):
