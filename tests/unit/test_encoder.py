@@ -98,11 +98,12 @@ def test_an_explanation_sums_the_embedding_into_one_contribution(no_network):
     from sklearn.pipeline import Pipeline
 
     from skuflow.estimators.calibrated_svc import TemperatureScaledSVC
-    from skuflow.evaluation.explain import explain_record
+    from skuflow.evaluation.explain import explain_record, global_importance
     from skuflow.features.product import ProductFeaturizer
 
     titles = {"tops": ["Women Blue Tunic", "Women Printed Top", "Women White Kurti", "Women Black Tank Top"],
-              "shoes": ["Men Black Running Shoes", "Women Red Heels", "Men Brown Loafers", "Kids Sports Shoes"]}
+              "shoes": ["Men Black Running Shoes", "Women Red Heels", "Men Brown Loafers", "Kids Sports Shoes"],
+              "bags": ["Women Tan Handbag", "Unisex Black Backpack", "Men Leather Laptop Bag", "Women Clutch"]}
     rows = [{"title": t} for ts in titles.values() for t in ts]
     labels = [k for k, ts in titles.items() for _ in ts]
     model = Pipeline([("features", ProductFeaturizer(embedding_weight=2.0)),
@@ -113,3 +114,7 @@ def test_an_explanation_sums_the_embedding_into_one_contribution(no_network):
     assert abs(pooled[0]["value"] - 2.0) < 2e-3  # the weighted unit vector's length
     total = out["bias"] + sum(c["contribution"] for c in out["contributions"]) + out["rest"]
     assert abs(total - out["raw_score"]) < 1e-6
+    overall = global_importance(model, per_class=50)  # the block has its family's share, no single columns
+    assert overall["families"]["sentence embedding"] > 0
+    named = overall["features"] + [f for fs in overall["per_class"].values() for f in fs]
+    assert named and not any(f["feature"].startswith("embedding dimension") for f in named)

@@ -164,15 +164,19 @@ def global_importance(model: Any, per_class: int = 10) -> dict[str, Any] | None:
         by_family[fam] = by_family.get(fam, 0.0) + float(total_of_block)
     total = sum(by_family.values()) or 1.0
     family_of = np.repeat(np.arange(len(blocks)), [w for _, w in blocks])
+    # a pooled block (a sentence embedding) counts in its family's share; its single columns are never named
+    named = ~np.isin(family_of, [i for i, (fam, _) in enumerate(blocks)
+                                 if fam in getattr(featurizer, "pooled_families", ())])
     out: dict[str, Any] = {
         "measure": measure,
         "families": {f: v / total for f, v in sorted(by_family.items(), key=lambda kv: -kv[1])},
         "features": [{"feature": featurizer.feature_name(j)[1], "family": blocks[family_of[j]][0],
-                      "share": float(weight[j] / total)} for j in _top(weight, TOP_FEATURES) if weight[j] > 0]}
+                      "share": float(weight[j] / total)} for j in _top(np.where(named, weight, 0.0), TOP_FEATURES)
+                     if weight[j] > 0 and named[j]]}
     if hasattr(est, "coef_") and np.asarray(est.coef_).shape[0] == len(est.classes_):
         coef = np.asarray(est.coef_, dtype=float)
         out["per_class"] = {str(c): [{"feature": featurizer.feature_name(j)[1], "weight": float(coef[i, j])}
-                                     for j in _top(coef[i], per_class)]
+                                     for j in _top(np.where(named, coef[i], -np.inf), per_class)]
                             for i, c in enumerate(est.classes_)}
     return out
 
