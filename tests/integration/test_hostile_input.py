@@ -130,3 +130,26 @@ def test_record_bounds_hold_on_every_record_route_before_parsing(client):
     colons = {"title": "kettle", "description": "size: XL; fit: slim " * 600 + 'cut "A": yes ' * 200}
     r = client.post("/v1/category/predict/batch", json={"records": [colons] * 3})
     assert r.status_code == 200, r.text
+
+
+def test_a_wide_csv_is_refused_while_it_is_still_uploading(trained_home):
+    """Over a real socket: the header of an 8 MiB CSV of 100,000 columns is sent, the rest never is; the 413
+    must come back anyway (before, the server waited for the whole declared body)."""
+    import socket
+
+    from skuflow.serving.app import create_app
+    from tests.helpers import running_server
+
+    header = (",".join(f"c{i}" for i in range(100_000)) + "\n").encode()
+    declared = 8 * 1024 * 1024 - 1
+    s, _ = trained_home
+    with running_server(create_app(s)) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(f"POST /invocations HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/csv\r\n"
+                         f"Content-Length: {declared}\r\n\r\n".encode() + header)
+            started = time.perf_counter()
+            answer = sock.recv(65536).decode(errors="replace")  # times out (10 s) if the server waits on
+            seconds = time.perf_counter() - started
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
+    assert "CSV columns exceed the limit of 1000" in answer and seconds < 2.0
