@@ -122,24 +122,30 @@ def explain_record(model: Any, record: dict[str, Any], top: int = 10) -> dict[st
             "method": method}
 
 
+def _pooled_spans(featurizer: Any) -> list[tuple[str, int, int]]:
+    """(family, first column, end) of each block whose single columns mean nothing to a person (a sentence
+    embedding's dimensions): explanations sum them into one contribution and never name one alone."""
+    families = set(getattr(featurizer, "pooled_families", ()))
+    spans, start = [], 0
+    for family, width in featurizer.blocks() if families else ():
+        if family in families:
+            spans.append((family, start, start + width))
+        start += width
+    return spans
+
+
 def _pool_blocks(featurizer: Any, cols: np.ndarray, values: np.ndarray,
                  x: dict[int, float]) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[str, float]]]:
-    """Blocks whose single columns mean nothing to a person (a sentence embedding's dimensions), summed into
-    one contribution each; returns the columns, their values, and {pooled column: (family, block norm)}."""
-    families = set(getattr(featurizer, "pooled_families", ()))
-    if not families:
-        return cols, values, {}
+    """Each pooled block's contributions summed onto its first column; returns the columns, their values,
+    and {pooled column: (family, the block's norm in the input)}."""
     pooled: dict[int, tuple[str, float]] = {}
-    start = 0
-    for family, width in featurizer.blocks():
-        if family in families:
-            inside = (cols >= start) & (cols < start + width)
-            if inside.any():
-                norm = float(np.sqrt(sum(x.get(int(j), 0.0) ** 2 for j in cols[inside])))
-                cols = np.append(cols[~inside], start)
-                values = np.append(values[~inside], values[inside].sum())
-                pooled[start] = (family, norm)
-        start += width
+    for family, start, end in _pooled_spans(featurizer):
+        inside = (cols >= start) & (cols < end)
+        if inside.any():
+            norm = float(np.sqrt(sum(v * v for j, v in x.items() if start <= j < end)))
+            cols = np.append(cols[~inside], start)
+            values = np.append(values[~inside], values[inside].sum())
+            pooled[start] = (family, norm)
     return cols, values, pooled
 
 
@@ -164,9 +170,9 @@ def global_importance(model: Any, per_class: int = 10) -> dict[str, Any] | None:
         by_family[fam] = by_family.get(fam, 0.0) + float(total_of_block)
     total = sum(by_family.values()) or 1.0
     family_of = np.repeat(np.arange(len(blocks)), [w for _, w in blocks])
-    # a pooled block (a sentence embedding) counts in its family's share; its single columns are never named
-    named = ~np.isin(family_of, [i for i, (fam, _) in enumerate(blocks)
-                                 if fam in getattr(featurizer, "pooled_families", ())])
+    named = np.ones(len(weight), dtype=bool)  # a pooled block counts in its family's share, never by column
+    for _, start, end in _pooled_spans(featurizer):
+        named[start:end] = False
     out: dict[str, Any] = {
         "measure": measure,
         "families": {f: v / total for f, v in sorted(by_family.items(), key=lambda kv: -kv[1])},

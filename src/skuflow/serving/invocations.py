@@ -52,7 +52,11 @@ def _first_repeat(names: list[str]) -> str:
     return ""
 
 
-CSV_TYPES = ("text/csv", "application/csv")
+_CSV_TYPES = ("text/csv", "application/csv")
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
 
 
 def csv_width_error(width: int, max_columns: int, whole: bool = True) -> PayloadTooLargeError:
@@ -61,11 +65,11 @@ def csv_width_error(width: int, max_columns: int, whole: bool = True) -> Payload
                                 f"{max_columns}")
 
 
-async def read_csv_body(chunks: AsyncIterator[bytes], max_columns: int) -> bytes:
-    """A CSV body as it streams in, refused as soon as its header line is over ``max_columns`` wide: an
-    8 MiB body of 100,000 columns is refused at its first chunk instead of after the whole upload."""
+async def read_invocation_body(chunks: AsyncIterator[bytes], content_type: str, max_columns: int) -> bytes:
+    """The body as it streams in. A CSV one is refused as soon as its header line is over ``max_columns``
+    wide: an 8 MiB body of 100,000 columns is refused at its first chunk instead of after the whole upload."""
     parts: list[bytes] = []
-    commas, header_done = 0, False
+    commas, header_done = 0, _media_type(content_type) not in _CSV_TYPES
     async for chunk in chunks:
         parts.append(chunk)
         if not header_done:
@@ -107,8 +111,8 @@ def _csv_records(body: bytes, max_columns: int, numbers: frozenset[str]) -> list
 def parse_invocation(body: bytes, content_type: str, bounds: RecordBounds,
                      numbers: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Records from an MLflow-style request body; a malformed body raises a 4xx SkuflowError."""
-    ctype = content_type.split(";")[0].strip().lower()
-    if ctype in CSV_TYPES:
+    ctype = _media_type(content_type)
+    if ctype in _CSV_TYPES:
         return _csv_records(body, bounds.max_fields, numbers)
     if ctype not in ("application/json", ""):
         raise UnsupportedMediaError(f"Content type '{ctype}' not supported; use application/json or text/csv")

@@ -28,7 +28,7 @@ from skuflow.serving.http import (
     request_id,
     validate_records,
 )
-from skuflow.serving.invocations import CSV_TYPES, parse_invocation, read_csv_body
+from skuflow.serving.invocations import parse_invocation, read_invocation_body
 from skuflow.serving.uploads import ImageBatch, read_images
 from skuflow.tasks.base import Task, get_task
 
@@ -270,8 +270,7 @@ def invocations_router(ctx: ServingContext, known: list[str]) -> APIRouter:
         task = get_task(settings.invocations_task)  # unknown task -> 404, per request
         loaded = ctx.holder.get(task.name)
         ctype = request.headers.get("content-type", "")
-        body = await read_csv_body(request.stream(), ctx.bounds.max_fields) \
-            if ctype.split(";")[0].strip().lower() in CSV_TYPES else await request.body()
+        body = await read_invocation_body(request.stream(), ctype, ctx.bounds.max_fields)
         records = parse_invocation(body, ctype, ctx.bounds, numeric_fields(loaded.record_model))
         if len(records) > settings.max_batch_rows:
             raise PayloadTooLargeError(f"{len(records)} rows exceed the cap of {settings.max_batch_rows}")
