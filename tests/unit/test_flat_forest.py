@@ -33,6 +33,32 @@ def test_probabilities_equal_the_boosters(classes):
         np.testing.assert_allclose(flat.predict_proba(X[i:i + 1]), expected[i:i + 1], rtol=0, atol=1e-9)
 
 
+def test_zero_as_missing_and_values_on_a_threshold_decide_as_the_booster_does():
+    X, y = _sparse_data(600, 3, seed=4)
+    clf = BoosterClassifier(n_estimators=40, num_leaves=7, min_child_samples=5, zero_as_missing=True,
+                            verbose=-1).fit(X, y)
+    flat = FlatForest.from_booster(clf.booster_)
+    assert flat is not None and set(flat.missing.tolist()) >= {1}  # some features treat zero as missing
+    # rows whose values sit exactly on split thresholds, and just either side of them: the bins' edges
+    # (splits at LightGBM's zero threshold, 1e-35, are left out: values within an ulp of it are not features)
+    splits = [(n["split_feature"], n["threshold"]) for t in clf.booster_.dump_model()["tree_info"]
+              for n in _splits(t["tree_structure"]) if abs(n["threshold"]) > 1e-30]
+    rng = np.random.default_rng(5)
+    edge = X[:60].toarray().astype(np.float64)  # float64: a threshold itself is not a float32
+    for i in range(edge.shape[0]):
+        for j in rng.integers(len(splits), size=4):
+            column, t = splits[j]
+            edge[i, column] = (t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf), 0.0, np.nan)[rng.integers(5)]
+    edge = sp.csr_matrix(edge)
+    np.testing.assert_allclose(flat.predict_proba(edge), clf.booster_.predict(edge), rtol=0, atol=1e-9)
+
+
+def _splits(node: dict) -> list[dict]:
+    if "split_feature" not in node:
+        return []
+    return [node, *_splits(node["left_child"]), *_splits(node["right_child"])]
+
+
 def test_the_best_iteration_is_the_one_predicted():
     X, y = _sparse_data(800, 3, seed=1)
     clf = BoosterClassifier(n_estimators=400, learning_rate=0.3, num_leaves=15, min_child_samples=3, verbose=-1,
