@@ -119,7 +119,7 @@ def flat_forest(booster, sparse, reference: np.ndarray) -> dict:
             "one_row_us": per_call_us(lambda: forest.predict_proba(sparse[:1])),
             "hundred_rows_us": per_call_us(lambda: forest.predict_proba(sparse[:100])),
             "max_abs_diff": float(np.abs(forest.predict_proba(sparse) - reference).max()),
-            "note": "CSR input; the served path up to 16 rows"}
+            "note": "CSR input; the served path below 256 rows"}
 
 
 def cold_cache(booster, sparse, rounds: int = 1000) -> list[dict]:

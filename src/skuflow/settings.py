@@ -81,8 +81,8 @@ class Settings(BaseSettings):
                                      "waits for others.")
     invocations_task: str = Field(default="", description="The task /invocations answers; default: default_task.")
     warmup: bool = True
-    compiled_trees: bool = Field(default=True, description="Served LightGBM models walk their trees from one flat "
-                                 "block, compiled with numba (probabilities equal the booster's to rounding).")
+    compiled_trees: bool = Field(default=True, description="Served LightGBM models walk their trees from a compact "
+                                 "layout, compiled with numba (probabilities equal the booster's to rounding).")
 
     @model_validator(mode="after")
     def _fill_store_defaults(self) -> Settings:
