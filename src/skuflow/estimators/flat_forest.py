@@ -133,7 +133,10 @@ def _build(dump: dict, num_class: int, sigmoid: float) -> FlatForest:
     if len(used) > np.iinfo(np.uint16).max:
         raise _Unsupported
     number = {column: f for f, column in enumerate(used)}
-    cuts_of = {column: sorted({t for c, t, _ in splits if c == column}) for column in used}
+    thresholds: dict[int, set[float]] = {}
+    for column, threshold, _ in splits:
+        thresholds.setdefault(column, set()).add(threshold)
+    cuts_of = {column: sorted(thresholds[column]) for column in used}
     if any(len(c) > _MAX_CUTS for c in cuts_of.values()):
         raise _Unsupported
     position = {column: {t: j for j, t in enumerate(c)} for column, c in cuts_of.items()}
