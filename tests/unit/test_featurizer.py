@@ -139,3 +139,20 @@ def test_a_class_with_one_row_still_trains_and_calibrates():
     for cv in (1, 3):
         model = TemperatureScaledSVC(cv=cv).fit(X, y)
         assert model.temperature_ != 1.0 and model.predict_proba(X).shape == (300, len(set(y)))
+
+
+def test_a_single_row_matrix_is_what_scipys_checked_constructor_builds(frame):
+    """The online path skips scipy's constructor checks (``trusted_csr``): the matrix must be the same object
+    in every attribute, with a valid format, as the checked one; a scipy upgrade that sets more fails here."""
+    import scipy.sparse as sp
+
+    feat = ProductFeaturizer(min_df=1, id_hash_bits=10).fit(frame)
+    for i in range(5):
+        fast = feat.transform(frame.iloc[i:i + 1])
+        checked = sp.csr_matrix((fast.data, fast.indices, fast.indptr), shape=fast.shape)
+        assert vars(fast).keys() == vars(checked).keys()
+        assert fast.indices.dtype == checked.indices.dtype and fast.indptr.dtype == checked.indptr.dtype
+        assert fast.maxprint == checked.maxprint and fast.shape == checked.shape
+        fast.check_format(full_check=True)  # sorted, in range, consistent
+        assert fast.has_sorted_indices and (fast != checked).nnz == 0
+        np.testing.assert_array_equal(fast.toarray(), feat.transform(frame.iloc[i:i + 2]).toarray()[:1])

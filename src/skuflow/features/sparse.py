@@ -84,13 +84,24 @@ def dense_block(values: np.ndarray) -> Block:
                  values.astype(np.float64).ravel(), k)
 
 
+def trusted_csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """A CSR matrix from arrays this module built valid (sorted int32 indices within ``shape``), without
+    scipy's constructor checks: they cost 19 µs hot and ~30 µs inside a busy server for a single row, a tenth
+    of a served request. The result has exactly the attributes the checked constructor sets (a test holds
+    the two equal, format and all, so a scipy upgrade that adds one fails there, not in serving)."""
+    m = sp.csr_matrix.__new__(sp.csr_matrix)
+    m.data, m.indices, m.indptr, m._shape, m.maxprint = data, indices, indptr, shape, 50
+    return m
+
+
 def hstack_blocks(blocks: Sequence[Block], n_rows: int, dtype=np.float32) -> sp.csr_matrix:
     """Blocks side by side as one CSR matrix."""
     width = sum(b.width for b in blocks)
     if n_rows == 1:  # the online path: concatenation beats scipy's general stacking by far
+        index = np.int32 if width < 2**31 else np.int64  # the type scipy's constructor would pick
         offsets = np.cumsum([0] + [b.width for b in blocks[:-1]])
-        indices = np.concatenate([b.indices.astype(np.int32) + o for b, o in zip(blocks, offsets, strict=True)])
+        indices = np.concatenate([b.indices.astype(np.int64) + o for b, o in zip(blocks, offsets, strict=True)])
         data = np.concatenate([b.data for b in blocks]).astype(dtype)
-        return sp.csr_matrix((data, indices, np.array([0, len(indices)])), shape=(1, width))
+        return trusted_csr(data, indices.astype(index), np.array([0, len(indices)], dtype=index), (1, width))
     mats = [sp.csr_matrix((b.data, b.indices, b.indptr), shape=(n_rows, b.width)) for b in blocks]
     return sp.hstack(mats, format="csr", dtype=dtype)
