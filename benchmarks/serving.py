@@ -129,18 +129,16 @@ def model_calls(base: str) -> tuple[float, float]:
     return (float(total.group(1)), float(count.group(1))) if total and count else (0.0, 0.0)
 
 
-def hot_predict_us(home: Path, version: int, record: dict, seconds: float = 3.0, busy_neighbour: bool = False) -> float:
+def hot_predict_us(home: Path, version: int, record: dict, seconds: float = 3.0) -> float:
     """Mean time of one single-row predict of the champion, in a loop in a fresh process that loaded it as a
     server does (a process that trained it holds it scattered over a fragmented heap): the model's own
-    work with its trees hot in cache. ``busy_neighbour``: pinned to the first CPU while a process spins on
-    the second, as wrk and the server's other threads keep it busy during a measured run."""
+    work with its trees hot in cache."""
     out = subprocess.run([sys.executable, __file__, "--hot-predict", str(home), str(version), json.dumps(record),
-                          str(seconds), "busy" if busy_neighbour else "alone"],
-                         capture_output=True, text=True, timeout=300, check=True).stdout
+                          str(seconds)], capture_output=True, text=True, timeout=300, check=True).stdout
     return float(out.strip().splitlines()[-1])
 
 
-def _hot_predict(home: str, version: str, record: str, seconds: str, neighbour: str = "alone") -> None:
+def _hot_predict(home: str, version: str, record: str, seconds: str) -> None:
     from skuflow.estimators.pipeline import compile_trees
     from skuflow.registry.store import RegistryStore
     from skuflow.settings import Settings
@@ -152,20 +150,12 @@ def _hot_predict(home: str, version: str, record: str, seconds: str, neighbour: 
     if settings.compiled_trees:  # the model as the server holds it
         compile_trees(model)
     rows = [json.loads(record)]
-    spinner = None
-    if neighbour == "busy":
-        os.sched_setaffinity(0, {0})
-        spinner = subprocess.Popen([sys.executable, "-c", "import os\nos.sched_setaffinity(0, {1})\nwhile True: pass"])
-    try:
-        for _ in range(200):
-            task.predict(model, rows)
-        n, started = 0, time.perf_counter()
-        while time.perf_counter() - started < float(seconds):
-            task.predict(model, rows)
-            n += 1
-    finally:
-        if spinner is not None:
-            spinner.kill()
+    for _ in range(200):
+        task.predict(model, rows)
+    n, started = 0, time.perf_counter()
+    while time.perf_counter() - started < float(seconds):
+        task.predict(model, rows)
+        n += 1
     print((time.perf_counter() - started) / n * 1e6)
 
 
@@ -181,13 +171,10 @@ def limit_rounds(base: dict[str, str], record: dict, home: Path, version: int, r
         served = wrk(base["skuflow"] + "/v1/category/predict", record, 8, duration)
         after = model_calls(base["skuflow"])
         hot = hot_predict_us(home, version, record)
-        busy = hot_predict_us(home, version, record, busy_neighbour=True) if (os.cpu_count() or 1) > 1 else hot
         handler_us, model_us = 1e6 / floor["rps"], (after[0] - before[0]) / max(after[1] - before[1], 1) * 1e6
         row = {"round": i + 1, "handler_us": handler_us, "hot_predict_us": hot, "served_model_us": model_us,
                "skuflow_rps": served["rps"], "skuflow_p99_ms": served["p99_ms"],
-               "limit_rps": 1e6 / (handler_us + hot), "served_limit_rps": 1e6 / (handler_us + model_us),
-               "busy_predict_us": busy, "busy_limit_rps": 1e6 / (handler_us + busy)}
-        row["busy_fraction"] = served["rps"] / row["busy_limit_rps"]
+               "limit_rps": 1e6 / (handler_us + hot), "served_limit_rps": 1e6 / (handler_us + model_us)}
         row["fraction"] = served["rps"] / row["limit_rps"]
         row["served_fraction"] = served["rps"] / row["served_limit_rps"]
         print(f"limit round {i + 1}: {row}", file=sys.stderr, flush=True)
@@ -317,14 +304,12 @@ def main() -> None:
         report_cases(cases, table, ratios)
     print_table(f"single rows, concurrency 8: skuflow against the limit 1 / (constant handler + predict), "
                 f"{args.limit_rounds} rounds side by side; predict timed hot in a loop in a fresh process, and as "
-                f"the server timed it under load (skuflow_model_seconds), and hot with the other CPU kept busy",
+                f"the server timed it under load (skuflow_model_seconds)",
                 ["round", "handler µs", "hot predict µs", "limit req/s", "skuflow req/s", "fraction",
-                 "hot predict, other CPU busy, µs", "fraction of that limit", "served predict µs",
-                 "fraction of served limit", "skuflow p99 ms"],
+                 "served predict µs", "fraction of served limit", "skuflow p99 ms"],
                 [[r["round"], f"{r['handler_us']:.0f}", f"{r['hot_predict_us']:.0f}", f"{r['limit_rps']:.0f}",
-                  f"{r['skuflow_rps']:.0f}", f"{r['fraction']:.0%}", f"{r['busy_predict_us']:.0f}",
-                  f"{r['busy_fraction']:.0%}", f"{r['served_model_us']:.0f}", f"{r['served_fraction']:.0%}",
-                  f"{r['skuflow_p99_ms']:.1f}"] for r in limits])
+                  f"{r['skuflow_rps']:.0f}", f"{r['fraction']:.0%}", f"{r['served_model_us']:.0f}",
+                  f"{r['served_fraction']:.0%}", f"{r['skuflow_p99_ms']:.1f}"] for r in limits])
     print(json.dumps({"model_kind": config.model.kind, "trees": args.trees, "workers": args.workers,
                       "compiled_trees": args.compiled_trees,
                       "ratios": ratios, "limits": limits,
@@ -333,6 +318,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--hot-predict"]:
-        _hot_predict(*sys.argv[2:7])
+        _hot_predict(*sys.argv[2:6])
     else:
         main()
