@@ -132,7 +132,6 @@ def _build(dump: dict, num_class: int, sigmoid: float) -> FlatForest:
     used = sorted(missing_of)
     if len(used) > np.iinfo(np.uint16).max:
         raise _Unsupported
-    number = {column: f for f, column in enumerate(used)}
     thresholds: dict[int, set[float]] = {}
     for column, threshold, _ in splits:
         thresholds.setdefault(column, set()).add(threshold)
@@ -148,7 +147,8 @@ def _build(dump: dict, num_class: int, sigmoid: float) -> FlatForest:
     missing = np.asarray([missing_of[c] for c in used], np.uint8)
     zero_bin = np.asarray([_bin(cuts, cut_start[f], cut_start[f + 1], missing[f], 0.0) for f in range(len(used))],
                           np.uint8)
-    return FlatForest(np.asarray(roots, np.int32), np.asarray([number[c] for c, _, _ in splits], np.uint16),
+    split_columns = np.asarray([c for c, _, _ in splits], np.int64)
+    return FlatForest(np.asarray(roots, np.int32), columns[split_columns].astype(np.uint16),
                       np.asarray([position[c][t] for c, t, _ in splits], np.uint8),
                       np.asarray([0 if left else 1 for _, _, left in splits], np.uint8),
                       np.asarray(children, np.int32), np.asarray(leaves, np.float64), columns, cut_start, cuts,
