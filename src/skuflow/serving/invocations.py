@@ -59,15 +59,10 @@ def _media_type(content_type: str) -> str:
     return content_type.split(";")[0].strip().lower()
 
 
-def csv_width_error(width: int, max_columns: int, whole: bool = True) -> PayloadTooLargeError:
-    """``whole``: the header line was read to its end (else ``width`` is what arrived so far)."""
-    return PayloadTooLargeError(f"body: {'' if whole else 'at least '}{width} CSV columns exceed the limit of "
-                                f"{max_columns}")
-
-
 async def read_invocation_body(chunks: AsyncIterator[bytes], content_type: str, max_columns: int) -> bytes:
     """The body as it streams in. A CSV one is refused as soon as its header line is over ``max_columns``
-    wide: an 8 MiB body of 100,000 columns is refused at its first chunk instead of after the whole upload."""
+    wide: an 8 MiB body of 100,000 columns is refused at its first chunk instead of after the whole upload.
+    The width counts every comma of the header line (quoted ones too: an upper bound, and no row is parsed)."""
     parts: list[bytes] = []
     commas, header_done = 0, _media_type(content_type) not in _CSV_TYPES
     async for chunk in chunks:
@@ -76,22 +71,20 @@ async def read_invocation_body(chunks: AsyncIterator[bytes], content_type: str, 
             end = chunk.find(b"\n")
             commas += chunk[: end if end >= 0 else len(chunk)].count(b",")
             header_done = end >= 0
-            if commas + 1 > max_columns:
-                raise csv_width_error(commas + 1, max_columns, whole=header_done)
+            if commas + 1 > max_columns:  # before the line's end, the count is what arrived so far
+                raise PayloadTooLargeError(f"body: {'' if header_done else 'at least '}{commas + 1} CSV columns "
+                                           f"exceed the limit of {max_columns}")
     return b"".join(parts)
 
 
-def _csv_records(body: bytes, max_columns: int, numbers: frozenset[str]) -> list[dict[str, Any]]:
+def _csv_records(body: bytes, numbers: frozenset[str]) -> list[dict[str, Any]]:
     """CSV rows, the header checked before pandas reads the body: parsing cost grows with the columns (and
-    with their square when names repeat), so a wide or repeating header is refused first. Cells are text
-    (a title "0" stays a title) except in ``numbers``' columns."""
+    with their square when names repeat), so a repeating header is refused first (a wide one already was, by
+    ``read_invocation_body``). Cells are text (a title "0" stays a title) except in ``numbers``' columns."""
     import csv
 
     end = body.find(b"\n")
     first = body[: end if end >= 0 else len(body)]
-    width = first.count(b",") + 1  # an upper bound (quoted commas count too), in C: no row is parsed yet
-    if width > max_columns:
-        raise csv_width_error(width, max_columns)
     header = next(csv.reader([first.decode("utf-8", errors="replace")]), [])
     if len(set(header)) != len(header):
         raise InvalidInputError(f"body: CSV column '{_first_repeat(header)}' appears twice")
@@ -110,10 +103,11 @@ def _csv_records(body: bytes, max_columns: int, numbers: frozenset[str]) -> list
 
 def parse_invocation(body: bytes, content_type: str, bounds: RecordBounds,
                      numbers: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """Records from an MLflow-style request body; a malformed body raises a 4xx SkuflowError."""
+    """Records from an MLflow-style request body read by ``read_invocation_body`` (which refused a too-wide
+    CSV); a malformed body raises a 4xx SkuflowError."""
     ctype = _media_type(content_type)
     if ctype in _CSV_TYPES:
-        return _csv_records(body, bounds.max_fields, numbers)
+        return _csv_records(body, numbers)
     if ctype not in ("application/json", ""):
         raise UnsupportedMediaError(f"Content type '{ctype}' not supported; use application/json or text/csv")
     bounds.check(body, RECORD_LISTS)
