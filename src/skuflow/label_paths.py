@@ -8,6 +8,8 @@ product is topwear. Serving, batch, drift and evaluation read paths through thes
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from functools import lru_cache
 
 import numpy as np
@@ -72,3 +74,46 @@ def level_labels(paths: list[str], depth: int) -> list[str]:
 def leaves(paths: list[str]) -> list[str]:
     """The last level's own name ("Tshirts"): a leaf name may sit under several parents."""
     return [p.rsplit(SEPARATOR, 1)[-1] for p in paths]
+
+
+def unwrap(value: str) -> str:
+    """An exported path without its wrappers: a JSON list of one string (``["A >> B"]``) and surrounding
+    quotes, as shop exports write the tree column."""
+    text = value.strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            loaded = json.loads(text)
+        except ValueError:
+            loaded = None
+        if isinstance(loaded, list) and len(loaded) == 1 and isinstance(loaded[0], str):
+            text = loaded[0].strip()
+        else:
+            text = text[1:-1].strip()
+    while len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return text
+
+
+def truncate(levels: list[str], depth: int | None) -> list[str]:
+    """The top ``depth`` levels; a shorter path stays whole."""
+    return levels[:depth] if depth else levels
+
+
+def fold_rare(paths: list[str], min_rows: int) -> dict[str, str]:
+    """Paths with fewer than ``min_rows`` rows, each mapped to the nearest ancestor that ends up with enough
+    (counting the rows folded into it). Deepest paths fold first, so a thin branch collapses level by level;
+    a top-level node keeps its rows whatever their number."""
+    counts = Counter(paths)
+    folded: dict[str, str] = {}
+    for depth in range(max((len(parts(p)) for p in counts), default=1), 1, -1):
+        for path in [p for p in counts if len(parts(p)) == depth and counts[p] < min_rows]:
+            parent = prefix(path, depth - 1)
+            counts[parent] += counts.pop(path)
+            folded[path] = parent
+    # a path folded into a parent that later folded too ends at that parent's target
+    for path in folded:
+        target = folded[path]
+        while target in folded:
+            target = folded[target]
+        folded[path] = target
+    return folded

@@ -149,15 +149,20 @@ def data_generate(
     out: Annotated[str, typer.Option(help="Output file (.csv, .parquet, .jsonl) or URL")] = "catalogue.parquet",
     seed: int = 0,
     price_scale: Annotated[float, typer.Option(help="Drift knob: multiply prices")] = 1.0,
+    leaves: Annotated[int | None, typer.Option(min=2, help="file products under a ragged tree of this many leaf "
+                                                           "categories (category holds the path)")] = None,
+    depth: Annotated[int, typer.Option(min=2, help="the tree's deepest level (with --leaves)")] = 5,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a synthetic product catalogue."""
+    """Write a synthetic product catalogue: the demo's eight categories, or with --leaves a deep category tree."""
     from skuflow.data.generate import DriftKnobs, generate_catalogue
     from skuflow.data.ingest import write_table
+    from skuflow.data.tree_catalogue import generate_tree_catalogue
     from skuflow.data.versioning import dataset_digest
 
     try:
-        frame = generate_catalogue(rows, seed=seed, knobs=DriftKnobs(price_scale=price_scale))
+        frame = generate_tree_catalogue(rows, leaves, depth, seed) if leaves else \
+            generate_catalogue(rows, seed=seed, knobs=DriftKnobs(price_scale=price_scale))
         write_table(frame, out)
     except SkuflowError as exc:
         fail(exc, as_json)

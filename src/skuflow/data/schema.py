@@ -41,6 +41,8 @@ class ValidationReport:
     rejected_examples: list[dict[str, Any]] = field(default_factory=list)
     # exact repeats and test rows that repeat a training row (skuflow.data.duplicates), once split
     duplicates: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)  # what the user should know about the rows kept (warnings)
+    relabelled: dict[str, str] = field(default_factory=dict)  # label -> the label it was folded into
 
     @property
     def rows_rejected(self) -> int:
@@ -49,6 +51,7 @@ class ValidationReport:
     def to_dict(self) -> dict[str, Any]:
         out = {"rows_in": self.rows_in, "rows_valid": self.rows_valid, "rows_rejected": self.rows_rejected,
                "reasons": self.reasons}
+        out |= {"notes": self.notes} if self.notes else {}
         return out | ({"duplicates": self.duplicates} if self.duplicates is not None else {})
 
 

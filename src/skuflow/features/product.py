@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from skuflow.errors import ConfigError
 from skuflow.features import shared
 from skuflow.features.declared import DeclaredInputs
+from skuflow.features.hashed_text import HashedTfidf
 from skuflow.features.sparse import Block, dense_block, hashed_block, hstack_blocks, tfidf_block
 from skuflow.features.tabular import Table, column, float_or_nan, text_or_empty
 
@@ -52,6 +53,10 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
     0.9192 to 0.9227 / 0.9254 / 0.9339 at 0.5 / 1 / 2, whole-path accuracy 0.9730 to 0.9736 / 0.9737 / 0.9726.
     It costs a forward pass of the encoder per request (milliseconds), so it is off by default.
 
+    ``hash_bits`` replaces the learned n-gram vocabularies by ``2**hash_bits`` hashed columns each
+    (``skuflow.features.hashed_text``): memory no longer grows with the catalogue, and partitions or workers
+    featurize alone. Big catalogues need it; explanations name a column by a sampled n-gram that lands there.
+
     ``share_vectors`` (tuning trials only) reuses vectoriser fits and text blocks of the same rows across
     trials in one process (``skuflow.features.shared``).
 
@@ -77,6 +82,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         numeric: tuple[str, ...] = (),
         attribute_weight: float = 0.3,
         embedding_weight: float = 0.0,
+        hash_bits: int | None = None,
     ) -> None:
         self.text_fields = text_fields
         self.id_fields = id_fields
@@ -95,6 +101,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         self.numeric = numeric
         self.attribute_weight = attribute_weight
         self.embedding_weight = embedding_weight
+        self.hash_bits = hash_bits
 
     def declared_inputs(self) -> DeclaredInputs:
         return DeclaredInputs(tuple(self.text), tuple(self.categorical), tuple(self.numeric))
@@ -159,6 +166,9 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         rows = shared.digest(texts) if keys and len(texts) > 1 else None
         blocks = []
         for vec in self._vectorizers():
+            if isinstance(vec, HashedTfidf):
+                blocks.append(vec.block(texts))
+                continue
             analyzer, vocab, idf = self._compiled(vec)
 
             def block(analyzer=analyzer, vocab=vocab, idf=idf, vec=vec) -> Block:
@@ -168,7 +178,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
             blocks.append(shared.remember(("block", key, rows), block) if rows and key else block())
         return blocks
 
-    def _vectorizers(self) -> list[TfidfVectorizer]:
+    def _vectorizers(self) -> list[TfidfVectorizer | HashedTfidf]:
         return [v for v in self._vectorizers_all() if v is not None]
 
     def _compiled(self, vec: TfidfVectorizer) -> tuple:
@@ -184,8 +194,8 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
 
     def blocks(self) -> list[tuple[str, int]]:
         """The column layout: (family, width) in order."""
-        out = [(fam, len(v.vocabulary_)) for fam, v in zip(self._TEXT_FAMILIES, self._vectorizers_all(), strict=True)
-               if v is not None]
+        out = [(fam, v.width if isinstance(v, HashedTfidf) else len(v.vocabulary_))
+               for fam, v in zip(self._TEXT_FAMILIES, self._vectorizers_all(), strict=True) if v is not None]
         if self.id_weight:
             out.append(("brand, seller and price range", self.n_hash_features_))
         out.append(("price", 2))
@@ -217,7 +227,8 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
             if j < start + width:
                 k = j - start
                 if fam in vecs:
-                    return fam, f"'{self._terms(vecs[fam])[k]}'"
+                    vec = vecs[fam]
+                    return fam, f"'{vec.name(k) if isinstance(vec, HashedTfidf) else self._terms(vec)[k]}'"
                 if fam == "price":
                     price = float_or_nan((record or {}).get("price"))
                     return fam, ("price (log)" if k == 0 else "price missing") + \
@@ -240,7 +251,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
             start += width
         raise IndexError(j)
 
-    def _vectorizers_all(self) -> list[TfidfVectorizer | None]:
+    def _vectorizers_all(self) -> list[TfidfVectorizer | HashedTfidf | None]:
         return [self.word_vectorizer_, self.char_vectorizer_, self.cross_char_vectorizer_]
 
     def _hash(self, token: str) -> int:
@@ -250,7 +261,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
     def __setstate__(self, state: dict) -> None:
         # models logged before declared inputs existed have none
         self.__dict__.update({"text": (), "categorical": (), "numeric": (), "attribute_weight": 0.3,
-                              "embedding_weight": 0.0, **state})
+                              "embedding_weight": 0.0, "hash_bits": None, **state})
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -262,9 +273,11 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
 
     # -- sklearn API ------------------------------------------------------------------------------
     def _fit_tfidf(self, texts: list[str], analyzer: str, ngrams: tuple[int, int] | None,
-                   max_features: int | None) -> TfidfVectorizer | None:
+                   max_features: int | None) -> TfidfVectorizer | HashedTfidf | None:
         if not ngrams:
             return None
+        if self.hash_bits:  # no vocabulary: columns by hash, IDF from a sample (features.hashed_text)
+            return HashedTfidf(analyzer, tuple(ngrams), 2**int(self.hash_bits)).fit(texts)
         extra = {"token_pattern": r"(?u)\b\w+\b"} if analyzer == "word" else {}
 
         def fitted() -> TfidfVectorizer:

@@ -12,7 +12,8 @@ from skuflow.data.schema import require_columns
 from skuflow.errors import ConfigError
 from skuflow.features.product import ProductFeaturizer
 from skuflow.features.tabular import Table, column, float_or_nan, text_or_empty
-from skuflow.label_paths import join
+from skuflow.label_paths import fold_rare, join, prefix, truncate, unwrap
+from skuflow.label_paths import parts as split_path
 from skuflow.tasks.classification import ClassificationTask
 
 
@@ -34,7 +35,17 @@ _FEATURE_DEFAULTS: dict[str, dict[str, Any]] = {
     "logreg": {},
     "lightgbm": {"char_ngrams": None, "max_word_features": 5000, "min_df": 2, "id_hash_bits": 12},
     "rf_smote": {"char_ngrams": None, "max_word_features": 5000, "min_df": 2, "id_hash_bits": 12},
+    # hashed words and word pairs: no vocabulary to hold, the same columns in every process
+    "embedding_bag": {"hash_bits": 20, "char_ngrams": None, "word_ngrams": (1, 2), "id_hash_bits": 18},
 }
+
+# The family a config without ``model.kind`` gets, by training rows x classes (the cost of a one-vs-rest or
+# per-class-boosting fit grows with that product; the embedding softmax grows with rows, and with classes only
+# through one matrix product per batch). Limits from make bench-scale: LightGBM with 200 classes did not finish
+# 20,000 rows in 25 minutes; the linear SVC took 38 s and 2.1 GB there, and ran out of 24 GB at 200,000 x 2,000.
+LIGHTGBM_MAX_CLASSES = 20
+LIGHTGBM_MAX_ROWS = 100_000
+LINEAR_MAX_CELLS = 1_000_000  # rows x classes
 
 
 _NGRAMS = [[1, 1], [1, 2], [1, 3]]
@@ -83,16 +94,21 @@ _SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def category_paths(frame: pd.DataFrame, levels: list[str] | None, separator: str | None, label: str,
-                   where: str) -> tuple[pd.DataFrame, dict[str, int]]:
+                   where: str, depth: int | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """``frame`` with ``label`` holding paths (levels joined by ``label_paths.SEPARATOR``), built from the
-    ``levels`` columns or by re-joining ``label`` split on ``separator``; and the rows dropped per reason.
+    ``levels`` columns or by re-joining ``label`` split on ``separator`` (an export's wrappers removed first:
+    ``label_paths.unwrap``), cut to the top ``depth`` levels; and the rows dropped per reason.
     A path read from one column may be shorter than others (trees are rarely balanced)."""
     if not levels and not separator:
+        if depth:
+            raise ConfigError("data.path_depth cuts a category tree: also give data.path_separator or data.path")
         return frame, {}
     if levels and separator:
         raise ConfigError("data: give either path (columns) or path_separator (one column), not both")
     if levels and (isinstance(levels, str) or len(levels) < 2):
         raise ConfigError("data.path: list at least two columns, top level first")
+    if depth is not None and (not isinstance(depth, int) or depth < 1):
+        raise ConfigError(f"data.path_depth must be a whole number of levels >= 1, not {depth!r}")
     columns = list(levels or [label])
     require_columns(frame, columns, f"{where} (data.path)" if levels else where)
     keep = pd.Series(True, index=frame.index)
@@ -104,10 +120,46 @@ def category_paths(frame: pd.DataFrame, levels: list[str] | None, separator: str
         keep &= ~blank
     out = frame[keep].copy()
     if levels:
-        out[label] = [join(row) for row in out[columns].astype(str).itertuples(index=False)]
+        out[label] = [join(truncate(list(row), depth)) for row in out[columns].astype(str).itertuples(index=False)]
     else:
-        out[label] = [join([p for p in str(v).split(str(separator)) if p.strip()]) for v in out[label]]
+        sep = str(separator)
+        out[label] = [join(truncate([p for p in unwrap(str(v)).split(sep) if p.strip()], depth)) for v in out[label]]
     return out.reset_index(drop=True), dropped
+
+
+def thin_leaves(frame: pd.DataFrame, label: str,
+                min_rows: int | None) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """Leaves with fewer than ``min_rows`` rows folded into their parents (``label_paths.fold_rare``), what was
+    folded, and notes for the user: what folding did, or that most leaves hold a single row and how to fix it."""
+    notes: list[str] = []
+    folded: dict[str, str] = {}
+    if min_rows:
+        if not isinstance(min_rows, int) or min_rows < 1:
+            raise ConfigError(f"data.min_leaf_rows must be a whole number of rows >= 1, not {min_rows!r}")
+        folded = fold_rare(frame[label].astype(str).tolist(), min_rows)
+        if folded:
+            moved = frame[label].isin(list(folded))
+            frame = frame.assign(**{label: frame[label].map(lambda p: folded.get(p, p))})
+            example = next(iter(folded.items()))
+            notes.append(f"{len(folded):,} leaves with fewer than {min_rows} rows folded into their parents "
+                         f"({int(moved.sum()):,} rows), e.g. '{example[0]}' -> '{example[1]}'")
+    counts = frame[label].value_counts()
+    single = int((counts == 1).sum())
+    if len(counts) >= 10 and single > len(counts) / 2:
+        notes.append(f"{single:,} of {len(counts):,} categories have a single row: the last levels look like product "
+                     f"names, not categories. Keep the top levels with data.path_depth"
+                     f"{_suggested_depth(counts)}, or fold thin leaves into their parents with data.min_leaf_rows: 5")
+    return frame, folded, notes
+
+
+def _suggested_depth(counts: pd.Series) -> str:
+    """': N' for the deepest cut of the tree where at most a fifth of the nodes hold a single row."""
+    paths = counts.index.astype(str).tolist()
+    for depth in range(max(len(split_path(p)) for p in paths) - 1, 0, -1):
+        cut = pd.Series(counts.to_numpy(), index=[prefix(p, depth) for p in paths]).groupby(level=0).sum()
+        if (cut == 1).sum() <= len(cut) / 5:
+            return f": {depth}"
+    return ""
 
 
 def _present(value: Any) -> bool:
@@ -129,12 +181,16 @@ def _classifier(kind: str, params: dict[str, Any]) -> Any:
         defaults = {"n_estimators": 150, "learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 5,
                     "colsample_bytree": 0.5, "verbose": -1, "n_jobs": 2}
         return BoosterClassifier(**{**defaults, **params})
+    if kind == "embedding_bag":
+        from skuflow.estimators.embedding_bag import EmbeddingBagClassifier
+
+        return EmbeddingBagClassifier(**params)
     if kind == "rf_smote":
         from sklearn.ensemble import RandomForestClassifier
 
         return RandomForestClassifier(**{"n_estimators": 200, "n_jobs": 2, "random_state": 0, **params})
     raise ConfigError(f"Unknown model kind '{kind}' for task 'category' "
-                      "(choose linear, logreg, lightgbm or rf_smote)")
+                      "(choose linear, logreg, lightgbm, rf_smote or embedding_bag)")
 
 
 class CategoryTask(ClassificationTask):
@@ -150,20 +206,42 @@ class CategoryTask(ClassificationTask):
     data_options: ClassVar[dict[str, str]] = {
         "path": "columns holding the category tree from the top ([masterCategory, subCategory, articleType]): "
                 "the model learns the path",
-        "path_separator": "the category column holds whole paths written with this separator ('>>')",
+        "path_separator": "the category column holds whole paths written with this separator ('>>'); an "
+                          "export's wrappers (a JSON list of one string, quotes) are removed",
+        "path_depth": "keep the top N levels of every path (a shorter path stays whole)",
+        "min_leaf_rows": "a leaf with fewer rows is folded into its parent (the run reports which)",
     }
 
     def validate(self, frame: pd.DataFrame, where: str = "data", config: Any = None,
                  features: dict[str, Any] | None = None) -> tuple[pd.DataFrame, Any]:
         """Rows as the base task checks them, the label first built from the category tree when the config
         names one (``skuflow.label_paths``); a row missing a level is rejected naming that level's column."""
-        frame, missing = category_paths(frame, getattr(config, "path", None), getattr(config, "path_separator", None),
-                                        self.label, where)
+        def option(key: str) -> Any:
+            return getattr(config, key, None)
+
+        frame, missing = category_paths(frame, option("path"), option("path_separator"), self.label, where,
+                                        option("path_depth"))
         valid, report = super().validate(frame, where, config, features)
         if missing:
             report.rows_in += sum(missing.values())
             report.reasons.update(missing)
+        if option("min_leaf_rows") and not (option("path") or option("path_separator")):
+            raise ConfigError("data.min_leaf_rows folds leaves of a category tree: also give data.path_separator "
+                              "or data.path")
+        valid, report.relabelled, report.notes = thin_leaves(valid, self.label, option("min_leaf_rows"))
         return valid, report
+
+    def default_model(self, frame: pd.DataFrame) -> tuple[str, dict[str, Any], str]:
+        """Boosted trees for a few classes on modest rows, the linear SVC while rows x classes stay small, the
+        embedding softmax beyond (its cost grows linearly in rows and gently in classes)."""
+        rows, classes = len(frame), int(frame[self.label].nunique())
+        size = f"{rows:,} training rows x {classes:,} classes"
+        if classes <= LIGHTGBM_MAX_CLASSES and rows <= LIGHTGBM_MAX_ROWS:
+            return "lightgbm", {}, f"{size}: few enough for boosted trees"
+        if rows * classes <= LINEAR_MAX_CELLS:
+            return "linear", {}, f"{size} <= {LINEAR_MAX_CELLS:,}: a one-vs-rest linear SVC fits in seconds"
+        return "embedding_bag", {}, (f"{size} > {LINEAR_MAX_CELLS:,}: one-vs-rest or per-class boosting would "
+                                     "grow with their product; the embedding softmax grows with rows")
 
     def monitored_features(self, X: Table) -> pd.DataFrame:
         words = [len(text_or_empty(t).split()) for t in column(X, "title")]

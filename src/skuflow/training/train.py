@@ -195,8 +195,9 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
     seen = seen_rows_of(task, train_df, group_key_of(config))  # logged for the gate, read for duplicates
     duplicates = duplicate_report(prepared.frame, seen, test_df, task.input_columns())
     report.duplicates = duplicates
-    if duplicates.get("hint"):
-        step(f"warning: {duplicates['hint']}")
+    for note in [*report.notes, duplicates.get("hint")]:
+        if note:
+            step(f"warning: {note}")
     store = RegistryStore(settings)
     with store.run(task.name, run_name=f"{model_name}-{digest[:8]}") as run:
         run.set_tags({"skuflow.task": task.name, "dataset_digest": digest, "source": source})
@@ -214,7 +215,8 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
                         "validation.rejected": report.rows_rejected})
         run.log_dataset(train_df, digest, source, f"{task.name}-train", task.label, "training")
         run.log_dataset(test_df, dataset_digest(test_df), source, f"{task.name}-eval", task.label, "evaluation")
-        run.log_artifacts({"validation_report.json": report.to_dict() | {"examples": report.rejected_examples}})
+        run.log_artifacts({"validation_report.json": report.to_dict() | {"examples": report.rejected_examples,
+                                                                         "folded_labels": report.relabelled}})
         run.log_metrics({"duplicates.exact_rows": duplicates["exact_rows"],
                          "duplicates.test_rows_seen_in_training": duplicates["test_rows_seen_in_training"]})
 

@@ -1,0 +1,141 @@
+"""EmbeddingBagClassifier: a fastText-style softmax classifier over sparse features, in numpy.
+
+Each feature column owns a small dense vector; a row is the weighted sum of its columns' vectors (the
+row's TF-IDF weights), and one softmax layer maps that sum to the classes. Memory is
+``n_features x dim + dim x n_classes`` whatever the number of rows, and a pass costs
+``rows x (nonzeros x dim + dim x classes)``: linear in rows, linear in classes through one matrix product
+per mini-batch (BLAS on every core), where one-vs-rest linear models store a weight per feature per class
+(a 2^20-feature, 3,000-class model would be 12 GB) and fit a model per class.
+
+Training is mini-batch Adam; the embedding rows are updated lazily (only the rows a batch touches, with
+their own moment estimates), as sparse Adam does, so a batch costs what its rows hold, not the table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+Progress = Callable[[int, int], None]  # (batches done, batches in all)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+class _Adam:
+    """Adam over one parameter array; ``rows`` limits a step to those rows (lazy, for embeddings)."""
+
+    def __init__(self, shape: tuple[int, ...], beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        self.m = np.zeros(shape, dtype=np.float32)
+        self.v = np.zeros(shape, dtype=np.float32)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+
+    def step(self, param: np.ndarray, grad: np.ndarray, lr: float, rows: np.ndarray | None = None) -> None:
+        self.t += 1
+        m = self.m if rows is None else self.m[rows]
+        v = self.v if rows is None else self.v[rows]
+        m *= self.beta1
+        m += (1 - self.beta1) * grad
+        v *= self.beta2
+        v += (1 - self.beta2) * grad * grad
+        scale = lr * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
+        update = scale * m / (np.sqrt(v) + self.eps)
+        if rows is None:
+            param -= update
+        else:
+            self.m[rows], self.v[rows] = m, v
+            param[rows] -= update
+
+
+class EmbeddingBagClassifier(ClassifierMixin, BaseEstimator):
+    """Softmax over summed feature embeddings (see the module's docstring).
+
+    ``epochs`` passes over the rows in shuffled mini-batches of ``batch_size``; the learning rate falls
+    linearly to a tenth over training. ``progress`` (not a parameter of the recipe) is called per batch.
+    """
+
+    def __init__(self, dim: int = 64, epochs: int = 5, batch_size: int = 512, learning_rate: float = 0.01,
+                 l2: float = 0.0, random_state: int = 0) -> None:
+        self.dim = dim
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.l2 = l2
+        self.random_state = random_state
+
+    def fit(self, X: sp.spmatrix, y, progress: Progress | None = None) -> EmbeddingBagClassifier:
+        X = sp.csr_matrix(X, dtype=np.float32)
+        self.classes_, codes = np.unique(np.asarray(y).astype(str), return_inverse=True)
+        n, n_features = X.shape
+        n_classes = len(self.classes_)
+        rng = np.random.default_rng(self.random_state)
+        self.embeddings_ = ((rng.random((n_features, self.dim), dtype=np.float32) - 0.5) / self.dim).astype(np.float32)
+        self.weights_ = np.zeros((self.dim, n_classes), dtype=np.float32)
+        # the bias starts at the class log-priors: rare classes are not pushed up while the rest is learned
+        prior = np.bincount(codes, minlength=n_classes) / n
+        self.bias_ = np.log(np.clip(prior, 1e-9, None)).astype(np.float32)
+        opt_e, opt_w, opt_b = _Adam(self.embeddings_.shape), _Adam(self.weights_.shape), _Adam(self.bias_.shape)
+        batches = -(-n // self.batch_size)
+        total = batches * self.epochs
+        self.history_: list[dict[str, float]] = []
+        done = 0
+        for epoch in range(1, self.epochs + 1):
+            started, loss_sum, right = time.perf_counter(), 0.0, 0
+            order = rng.permutation(n)
+            for b in range(batches):
+                idx = np.sort(order[b * self.batch_size:(b + 1) * self.batch_size])
+                lr = self.learning_rate * (1.0 - 0.9 * done / total)
+                loss, hits = self._step(X[idx], codes[idx], lr, opt_e, opt_w, opt_b)
+                loss_sum += loss
+                right += hits
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            self.history_.append({"epoch": epoch, "loss": loss_sum / n, "train_accuracy": right / n,
+                                  "seconds": time.perf_counter() - started})
+        self.n_features_in_ = n_features
+        return self
+
+    def _step(self, Xb: sp.csr_matrix, yb: np.ndarray, lr: float, opt_e: _Adam, opt_w: _Adam,
+              opt_b: _Adam) -> tuple[float, int]:
+        cols, local = np.unique(Xb.indices, return_inverse=True)
+        Xs = sp.csr_matrix((Xb.data, local.astype(np.int32), Xb.indptr), shape=(Xb.shape[0], len(cols)))
+        rows = self.embeddings_[cols]
+        hidden = Xs @ rows
+        proba = _softmax(hidden @ self.weights_ + self.bias_)
+        m = len(yb)
+        picked = proba[np.arange(m), yb]
+        loss = float(-np.log(np.clip(picked, 1e-12, None)).sum())
+        hits = int((proba.argmax(axis=1) == yb).sum())
+        proba[np.arange(m), yb] -= 1.0
+        proba /= m
+        grad_hidden = proba @ self.weights_.T
+        grad_w = hidden.T @ proba
+        if self.l2:
+            grad_w += self.l2 * self.weights_
+        opt_w.step(self.weights_, grad_w, lr)
+        opt_b.step(self.bias_, proba.sum(axis=0), lr)
+        opt_e.step(self.embeddings_, np.asarray(Xs.T @ grad_hidden, dtype=np.float32), lr, rows=cols)
+        return loss, hits
+
+    def decision_function(self, X: sp.spmatrix) -> np.ndarray:
+        if "weights_" not in self.__dict__:
+            check_is_fitted(self, "weights_")
+        hidden = sp.csr_matrix(X, dtype=np.float32) @ self.embeddings_
+        return hidden @ self.weights_ + self.bias_
+
+    def predict_proba(self, X: sp.spmatrix) -> np.ndarray:
+        return _softmax(self.decision_function(X))
+
+    def predict(self, X: sp.spmatrix) -> np.ndarray:
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
