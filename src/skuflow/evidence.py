@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 METRICS = ("accuracy", "macro_f1", "roc_auc", "roc_auc_ovr")
 _CHUNK = 250  # resamples scored per block: bounds memory at 250 x rows weights
@@ -51,22 +52,33 @@ def _aligned(proba: np.ndarray, classes: list[str], labels: list[str]) -> np.nda
 
 
 def _accuracy(w: np.ndarray, truth: np.ndarray, proba: np.ndarray) -> np.ndarray:
-    correct = (proba.argmax(axis=1) == truth).astype(float)
-    return (w @ correct) / w.sum(axis=1)
+    return _label_accuracy(w, truth, proba.argmax(axis=1))
 
 
 def _macro_f1(w: np.ndarray, truth: np.ndarray, proba: np.ndarray) -> np.ndarray:
-    """Mean per-class F1 over the classes that occur in the truth or the predictions (0 when undefined)."""
-    k = proba.shape[1]
-    pred = proba.argmax(axis=1)
-    t = np.eye(k)[truth]
-    p = np.eye(k)[pred]
-    tp = w @ (t * p)
-    fp = w @ ((1 - t) * p)
-    fn = w @ (t * (1 - p))
+    return _label_macro_f1(w, truth, proba.argmax(axis=1), proba.shape[1])
+
+
+def _label_accuracy(w: np.ndarray, truth: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    return (w @ (pred == truth).astype(float)) / w.sum(axis=1)
+
+
+def _label_macro_f1(w: np.ndarray, truth: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
+    """Mean per-class F1 over the classes that occur in the truth or the predictions (0 when undefined).
+    Class indicators are sparse (one entry a row), so thousands of classes cost rows, not rows x classes."""
+    n = len(truth)
+
+    def per_class(cls: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+        rows = np.arange(n) if keep is None else np.flatnonzero(keep)
+        onehot = sp.csr_matrix((np.ones(len(rows)), (rows, cls[rows])), shape=(n, k))
+        return np.asarray((onehot.T @ w.T).T)
+
+    tp = per_class(truth, pred == truth)
+    fp = per_class(pred) - tp
+    fn = per_class(truth) - tp
     denom = 2 * tp + fp + fn
     f1 = np.divide(2 * tp, denom, out=np.zeros_like(denom), where=denom > 0)
-    used = (t.sum(axis=0) + p.sum(axis=0)) > 0
+    used = (np.bincount(truth, minlength=k) + np.bincount(pred, minlength=k)) > 0
     return f1[:, used].mean(axis=1)
 
 
@@ -118,6 +130,22 @@ def paired_bootstrap(metric: str, y_true: list[str] | np.ndarray, champion_proba
     a = _aligned(np.asarray(champion_proba, dtype=float), [str(c) for c in champion_classes], labels)
     b = _aligned(np.asarray(challenger_proba, dtype=float), [str(c) for c in challenger_classes], labels)
     return _bootstrap(metric, lambda w: (weighted_metric(metric, w, truth, a), weighted_metric(metric, w, truth, b)),
+                      len(y), True, confidence, resamples, seed)
+
+
+def paired_bootstrap_labels(metric: str, y_true: list[str], champion_pred: list[str], challenger_pred: list[str],
+                            confidence: float = 0.95, resamples: int = 1000, seed: int = 0) -> Gain:
+    """The same from predicted labels alone (accuracy and macro-F1 read nothing else): with thousands of classes
+    no rows x classes probability matrix is built."""
+    scorers = {"accuracy": lambda w, t, p, k: _label_accuracy(w, t, p), "macro_f1": _label_macro_f1}
+    if metric not in scorers:
+        raise ValueError(f"metric '{metric}' needs probabilities (labels alone give {', '.join(scorers)})")
+    y = [str(v) for v in y_true]
+    labels = sorted(set(y) | set(map(str, champion_pred)) | set(map(str, challenger_pred)))
+    index = {c: i for i, c in enumerate(labels)}
+    truth, a, b = (np.asarray([index[str(v)] for v in vals]) for vals in (y, champion_pred, challenger_pred))
+    score = scorers[metric]
+    return _bootstrap(metric, lambda w: (score(w, truth, a, len(labels)), score(w, truth, b, len(labels))),
                       len(y), True, confidence, resamples, seed)
 
 

@@ -26,7 +26,7 @@ def test_first_model_becomes_champion_with_metrics_and_artifacts(trained_home):
     run = store.client.get_run(result.run_id)
     assert run.data.tags["dataset_digest"] == result.dataset_digest == champ.tags["dataset_digest"]
     artifacts = {a.path for a in store.client.list_artifacts(result.run_id)}
-    assert {"confusion_matrix.png", "per_class_report.json", "validation_report.json"} <= artifacts
+    assert {"confusion_matrix.png", "per_class.csv", "validation_report.json"} <= artifacts
     # the dataset version is logged as the run's input
     digests = {d.dataset.digest for d in run.inputs.dataset_inputs}
     assert result.dataset_digest in digests

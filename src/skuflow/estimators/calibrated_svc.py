@@ -61,6 +61,8 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
                     continue
                 fold_model = clone(base).fit(X[fit_idx], y_idx[fit_idx])
                 seen = np.isin(y_idx[held_idx], fold_model.classes_)  # rows of a class the fold never saw
+                if not seen.any():  # every held-out row's class is a singleton (an export's product names)
+                    continue
                 scores.append(self._fold_scores(fold_model, X[held_idx[seen]], len(self.classes_)))
                 held.append(held_idx[seen])
             if held and sum(map(len, held)):

@@ -67,6 +67,11 @@ def reliability(y_true: list[str], proba: np.ndarray, classes: list[str],
     ECE is the row-weighted mean gap between the two (equal-width bins)."""
     conf = proba.max(axis=1)
     right = np.asarray(classes)[proba.argmax(axis=1)] == np.asarray(y_true)
+    return reliability_of(conf, right, bins)
+
+
+def reliability_of(conf: np.ndarray, right: np.ndarray, bins: int = RELIABILITY_BINS) -> dict[str, Any]:
+    """The reliability table from each row's top confidence and whether its top label was right."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     idx = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, bins - 1)
     rows, ece = [], 0.0

@@ -125,9 +125,11 @@ class RunLogger:
         self._mlflow.set_tags({k: str(v) for k, v in tags.items()})
 
     def log_artifacts(self, artifacts: dict[str, Any]) -> None:
-        """Figures become PNGs, dicts become JSON files."""
+        """Figures become PNGs, tables (data frames) CSV files, dicts JSON files."""
         for name, obj in artifacts.items():
-            if hasattr(obj, "savefig"):
+            if hasattr(obj, "to_csv"):
+                self._mlflow.log_text(obj.to_csv(index=False), name)
+            elif hasattr(obj, "savefig"):
                 self._mlflow.log_figure(obj, name)
                 import matplotlib.pyplot as plt
 

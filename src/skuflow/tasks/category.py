@@ -12,7 +12,7 @@ from skuflow.data.schema import require_columns
 from skuflow.errors import ConfigError
 from skuflow.features.product import ProductFeaturizer
 from skuflow.features.tabular import Table, column, float_or_nan, text_or_empty
-from skuflow.label_paths import fold_rare, join, prefix, truncate, unwrap
+from skuflow.label_paths import SEPARATOR, fold_rare, join, prefix, truncate, unwrap
 from skuflow.label_paths import parts as split_path
 from skuflow.tasks.classification import ClassificationTask
 
@@ -225,9 +225,9 @@ class CategoryTask(ClassificationTask):
         if missing:
             report.rows_in += sum(missing.values())
             report.reasons.update(missing)
-        if option("min_leaf_rows") and not (option("path") or option("path_separator")):
-            raise ConfigError("data.min_leaf_rows folds leaves of a category tree: also give data.path_separator "
-                              "or data.path")
+        if option("min_leaf_rows") and not any(SEPARATOR in str(v) for v in valid[self.label].unique()):
+            raise ConfigError("data.min_leaf_rows folds leaves of a category tree, and these labels have one level: "
+                              "give data.path_separator or data.path")
         valid, report.relabelled, report.notes = thin_leaves(valid, self.label, option("min_leaf_rows"))
         return valid, report
 

@@ -8,10 +8,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
 
 from skuflow.estimators.pipeline import final_estimator, is_pipeline, transform_features
-from skuflow.evaluation.curves import curves, curves_figure, reliability, reliability_figure
+from skuflow.evaluation.curves import curves, curves_figure, reliability, reliability_figure, reliability_of
 from skuflow.evaluation.explain import importance_figure
 from skuflow.features.tabular import Table
 from skuflow.label_paths import depth_of, is_path_labels, leaves, level_labels, level_predictions
@@ -21,7 +27,11 @@ from skuflow.tasks.outputs import ClassificationOutput, ClassPredictions
 CURVES_ARTIFACT = "roc_pr_curves.json"
 RELIABILITY_ARTIFACT = "reliability.json"
 IMPORTANCE_ARTIFACT = "importance.json"
-MAX_CONFUSION_CLASSES = 30
+PER_CLASS_ARTIFACT = "per_class.csv"
+MAX_CONFUSION_CLASSES = 30  # a confusion grid and per-class MLflow metrics up to this many classes
+# up to this many classes, evaluation keeps every class's probability (curves, AUC); beyond, it scores in chunks
+FULL_PROBA_MAX_CLASSES = 200
+EVALUATION_CHUNK_ROWS = 20_000
 
 
 def predict_proba(model: Any, X: Table) -> np.ndarray:
@@ -51,17 +61,24 @@ def predictions_from_proba(proba: np.ndarray, model_classes: Any, top_k: int = 3
     )
 
 
-def classification_metrics(y_true: list[str], proba: np.ndarray, classes: list[str]) -> dict[str, float]:
-    """Metrics from true labels and class probabilities (columns ordered as ``classes``)."""
-    y_pred = np.asarray(classes)[proba.argmax(axis=1)]
+def label_metrics(y_true: list[str], y_pred: list[str], classes: list[str]) -> dict[str, float]:
+    """Accuracy, macro-F1, per-class F1 (for up to ``MAX_CONFUSION_CLASSES`` classes: beyond, the per-class
+    table artifact holds them) and, for category paths, each level's figures."""
     metrics = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, average="macro", labels=classes, zero_division=0)),
     }
-    per_class = f1_score(y_true, y_pred, average=None, labels=classes, zero_division=0)
-    metrics.update({f"f1.{c}": float(v) for c, v in zip(classes, per_class, strict=True)})
+    if len(classes) <= MAX_CONFUSION_CLASSES:
+        per_class = f1_score(y_true, y_pred, average=None, labels=classes, zero_division=0)
+        metrics.update({f"f1.{c}": float(v) for c, v in zip(classes, per_class, strict=True)})
     if is_path_labels(classes):
-        metrics.update(path_metrics(y_true, y_pred.tolist(), depth_of(classes)))
+        metrics.update(path_metrics(y_true, y_pred, depth_of(classes)))
+    return metrics
+
+
+def classification_metrics(y_true: list[str], proba: np.ndarray, classes: list[str]) -> dict[str, float]:
+    """Metrics from true labels and class probabilities (columns ordered as ``classes``)."""
+    metrics = label_metrics(y_true, np.asarray(classes)[proba.argmax(axis=1)].tolist(), classes)
     present = sorted(set(y_true))
     if len(present) > 1 and set(present) <= set(classes):
         if len(classes) == 2:
@@ -119,6 +136,83 @@ def confusion_figure(y_true: list[str], y_pred: list[str], classes: list[str], t
     return fig
 
 
+def per_class_table(y_true: list[str], y_pred: list[str], classes: list[str]) -> pd.DataFrame:
+    """One row per class: precision, recall, F1 and support on the evaluation rows, worst F1 first."""
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=classes,
+                                                                     zero_division=0)
+    table = pd.DataFrame({"class": classes, "precision": precision, "recall": recall, "f1": f1, "support": support})
+    return table.sort_values(["f1", "support"], ascending=[True, False]).reset_index(drop=True)
+
+
+def confused_pairs(y_true: list[str], y_pred: list[str], top: int = 25) -> pd.DataFrame:
+    """The most frequent (true, predicted) mistakes, with their share of the true class's rows."""
+    truth, pred = pd.Series(y_true, dtype=object), pd.Series(y_pred, dtype=object)
+    wrong = truth != pred
+    pairs = pd.DataFrame({"true": truth[wrong], "predicted": pred[wrong]}).value_counts().head(top)
+    out = pairs.rename("rows").reset_index()
+    out["share_of_true"] = out["rows"] / out["true"].map(truth.value_counts())
+    return out
+
+
+def confused_pairs_figure(pairs: pd.DataFrame, title: str):
+    """The most confused pairs as horizontal bars: with thousands of classes a grid shows nothing."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [f"{_short(t)}  ->  {_short(p)}" for t, p in zip(pairs["true"], pairs["predicted"], strict=True)]
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(names) + 1.5))
+    ax.barh(range(len(names)), pairs["rows"], color="#c0504d")
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("evaluation rows")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def worst_classes_figure(table: pd.DataFrame, title: str, top: int = 25, min_support: int = 5):
+    """F1 of the weakest classes that have at least ``min_support`` evaluation rows (rarer ones are noise)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = table[table["support"] >= min_support].head(top)
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(shown) + 1.5))
+    ax.barh(range(len(shown)), shown["f1"], color="#4f81bd")
+    ax.set_yticks(range(len(shown)), [f"{_short(c)} (n={n})" for c, n in zip(shown["class"], shown["support"],
+                                                                                 strict=True)], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("F1")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def _short(label: str, width: int = 48) -> str:
+    """A long path shown by its end, where the leaf is."""
+    return label if len(label) <= width else "..." + label[-(width - 3):]
+
+
+def mistakes_artifacts(task_name: str, y_true: list[str], y_pred: list[str],
+                       classes: list[str]) -> dict[str, Any]:
+    """Per-class table, weakest classes and the confusion picture: a grid for a few classes, the most confused
+    pairs beyond (readable whatever the number of classes)."""
+    table = per_class_table(y_true, y_pred, classes)
+    pairs = confused_pairs(y_true, y_pred)
+    out: dict[str, Any] = {PER_CLASS_ARTIFACT: table, "confused_pairs.csv": pairs,
+                           "worst_classes.png": worst_classes_figure(table, f"{task_name}: weakest classes")}
+    if len(classes) <= MAX_CONFUSION_CLASSES:
+        out["confusion_matrix.png"] = confusion_figure(y_true, y_pred, classes, f"{task_name}: confusion matrix")
+    else:
+        out["confusion_matrix.png"] = confused_pairs_figure(pairs, f"{task_name}: most confused pairs "
+                                                                   f"({len(classes):,} classes)")
+    return out
+
+
 class ClassificationTask(Task):
     """A task whose model is a probabilistic classifier over ``label``."""
 
@@ -131,6 +225,16 @@ class ClassificationTask(Task):
         """Class probabilities, columns as ``model.classes_`` (the gate and cross-validation score these)."""
         return predict_proba(model, X)
 
+    def predict_labels(self, model: Any, X: Table) -> list[str]:
+        """The top class of every row, scored a chunk of rows at a time (no rows x classes matrix kept)."""
+        classes = np.asarray([str(c) for c in model.classes_], dtype=object)
+        out: list[str] = []
+        for start in range(0, len(X), EVALUATION_CHUNK_ROWS):
+            chunk = X.iloc[start:start + EVALUATION_CHUNK_ROWS] if hasattr(X, "iloc") else \
+                X[start:start + EVALUATION_CHUNK_ROWS]
+            out += classes[self.predict_proba(model, chunk).argmax(axis=1)].tolist()
+        return out
+
     def score(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
         classes = [str(c) for c in model.classes_]
         return classification_metrics(frame[self.label].astype(str).tolist(), self.predict_proba(model, frame),
@@ -138,8 +242,35 @@ class ClassificationTask(Task):
 
     def evaluate(self, model: Any,
                  frame: pd.DataFrame) -> tuple[dict[str, float], dict[str, Any], ClassPredictions]:
+        classes = [str(c) for c in model.classes_]
+        if len(classes) > FULL_PROBA_MAX_CLASSES:
+            return self._evaluate_in_chunks(model, frame, classes)
         proba = self.predict_proba(model, frame)
         return (*self.evaluate_proba(model, frame, proba), predictions_from_proba(proba, model.classes_, 1))
+
+    def _evaluate_in_chunks(self, model: Any, frame: pd.DataFrame,
+                            classes: list[str]) -> tuple[dict[str, float], dict[str, Any], ClassPredictions]:
+        """Many classes: rows scored a chunk at a time, keeping each row's prediction and confidence, never a
+        rows x classes matrix (200,000 rows x 3,000 classes would be 4.8 GB). No per-class curves or AUC."""
+        labels: list[str] = []
+        confidences: list[float] = []
+        top_k: list[list[tuple[str, float]]] = []
+        levels: list[list[tuple[str, float]]] | None = [] if is_path_labels(classes) else None
+        for start in range(0, len(frame), EVALUATION_CHUNK_ROWS):
+            part = predictions_from_proba(self.predict_proba(model, frame.iloc[start:start + EVALUATION_CHUNK_ROWS]),
+                                          classes, 1)
+            labels += part.labels
+            confidences += part.confidences
+            top_k += part.top_k
+            if levels is not None and part.levels is not None:
+                levels += part.levels
+        y_true = frame[self.label].astype(str).tolist()
+        metrics = label_metrics(y_true, labels, classes)
+        calibration = reliability_of(np.asarray(confidences), np.asarray(labels) == np.asarray(y_true))
+        metrics["ece"] = calibration["ece"]
+        artifacts = mistakes_artifacts(self.name, y_true, labels, classes) | {
+            RELIABILITY_ARTIFACT: calibration, "reliability.png": reliability_figure(calibration, self.name)}
+        return metrics, artifacts, ClassPredictions(labels=labels, confidences=confidences, top_k=top_k, levels=levels)
 
     def evaluate_proba(self, model: Any, frame: pd.DataFrame,
                        proba: np.ndarray) -> tuple[dict[str, float], dict[str, Any]]:
@@ -148,13 +279,10 @@ class ClassificationTask(Task):
         y_true = frame[self.label].astype(str).tolist()
         metrics = classification_metrics(y_true, proba, classes)
         y_pred = np.asarray(classes)[proba.argmax(axis=1)].tolist()
-        report = classification_report(y_true, y_pred, labels=classes, output_dict=True, zero_division=0)
         roc_pr = curves(y_true, proba, classes)
         calibration = reliability(y_true, proba, classes)
         metrics["ece"] = calibration["ece"]
-        artifacts = {
-            "confusion_matrix.png": confusion_figure(y_true, y_pred, classes, f"{self.name}: confusion matrix"),
-            "per_class_report.json": report,
+        artifacts = mistakes_artifacts(self.name, y_true, y_pred, classes) | {
             CURVES_ARTIFACT: roc_pr,
             "roc_pr_curves.png": curves_figure(roc_pr, f"{self.name}: one-vs-rest curves"),
             RELIABILITY_ARTIFACT: calibration,

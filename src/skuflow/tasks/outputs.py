@@ -22,7 +22,7 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, Field
 
-from skuflow.evidence import paired_bootstrap, paired_bootstrap_values
+from skuflow.evidence import paired_bootstrap, paired_bootstrap_labels, paired_bootstrap_values
 
 
 class Predictions(ABC):
@@ -290,6 +290,10 @@ class ClassificationOutput(Output):
 
     def gain(self, task: Any, metric: str, champion: Any, challenger: Any, rows: Any, *, confidence: float,
              resamples: int, seed: int) -> Any:
+        if metric in ("accuracy", "macro_f1"):  # labels suffice: no rows x classes matrix for big trees
+            return paired_bootstrap_labels(metric, rows[task.label].astype(str).tolist(),
+                                           task.predict_labels(champion, rows), task.predict_labels(challenger, rows),
+                                           confidence=confidence, resamples=resamples, seed=seed)
         champ_proba = task.predict_proba(champion, rows)
         return paired_bootstrap(metric, rows[task.label].astype(str).tolist(), champ_proba,
                                 [str(c) for c in champion.classes_], task.predict_proba(challenger, rows),
