@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-compiled-trees bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-fuzz bench-prediction-log lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-compiled-trees bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-scale bench-fuzz bench-prediction-log lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -98,6 +98,10 @@ bench-explain: venv sysdeps  ## /explain against /predict on one worker, concurr
 
 bench-category-paths: venv  ## the fashion catalogue's category tree: n-grams, + sentence embedding, + attributes (~15 min)
 	$(BIN)/python benchmarks/category_paths.py
+
+bench-scale: venv sysdeps  ## category at 10^4-10^6 rows x 20-3,000 leaves: time, memory, accuracy against fastText, serving (~2 h)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[scale-bench]'
+	$(BIN)/python benchmarks/scale.py
 
 bench-fuzz: venv  ## the API against its OpenAPI document: at least 20,000 schemathesis cases (~20 min)
 	SKUFLOW_FUZZ_EXAMPLES=1500 SKUFLOW_FUZZ_MIN_CASES=20000 $(BIN)/python -m pytest -q -rP -p no:cacheprovider tests/integration/test_openapi_fuzz.py

@@ -46,6 +46,9 @@ def steps(title: str) -> Iterator[Callable[[str], None]]:
         task_id = progress.add_task(title, total=None)
 
         def on_step(name: str) -> None:
+            if name.startswith(_KEPT_STEPS):  # what the user must read stays on screen above the spinner
+                progress.console.print(f"[yellow]{name}[/yellow]" if name.startswith("warning") else name,
+                                       highlight=False, soft_wrap=True)
             progress.update(task_id, description=f"{title}: {name}")
 
         # long fits (networks, epoch by epoch) report through logging; show their latest line
@@ -61,7 +64,8 @@ def steps(title: str) -> Iterator[Callable[[str], None]]:
         progress.update(task_id, description=f"{title}: done")
 
 
-_PROGRESS_LOGGERS = ("skuflow.images", "skuflow.text")
+_PROGRESS_LOGGERS = ("skuflow.images", "skuflow.text", "skuflow.estimators")
+_KEPT_STEPS = ("warning:", "model:")
 
 
 class _StepHandler(logging.Handler):

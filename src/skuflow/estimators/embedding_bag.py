@@ -13,15 +13,15 @@ their own moment estimates), as sparse Adam does, so a batch costs what its rows
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-Progress = Callable[[int, int], None]  # (batches done, batches in all)
+log = logging.getLogger(__name__)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ class EmbeddingBagClassifier(ClassifierMixin, BaseEstimator):
     """Softmax over summed feature embeddings (see the module's docstring).
 
     ``epochs`` passes over the rows in shuffled mini-batches of ``batch_size``; the learning rate falls
-    linearly to a tenth over training. ``progress`` (not a parameter of the recipe) is called per batch.
+    linearly to a tenth over training; progress is logged (``skuflow.estimators``), which the CLI shows.
     """
 
     def __init__(self, dim: int = 64, epochs: int = 5, batch_size: int = 512, learning_rate: float = 0.01,
@@ -73,7 +73,7 @@ class EmbeddingBagClassifier(ClassifierMixin, BaseEstimator):
         self.l2 = l2
         self.random_state = random_state
 
-    def fit(self, X: sp.spmatrix, y, progress: Progress | None = None) -> EmbeddingBagClassifier:
+    def fit(self, X: sp.spmatrix, y) -> EmbeddingBagClassifier:
         X = sp.csr_matrix(X, dtype=np.float32)
         self.classes_, codes = np.unique(np.asarray(y).astype(str), return_inverse=True)
         n, n_features = X.shape
@@ -99,8 +99,9 @@ class EmbeddingBagClassifier(ClassifierMixin, BaseEstimator):
                 loss_sum += loss
                 right += hits
                 done += 1
-                if progress is not None:
-                    progress(done, total)
+                if b % 200 == 0:  # the CLI shows the latest line (skuflow.cli.output.steps)
+                    log.info("epoch %d/%d: batch %d/%d, loss %.3f", epoch, self.epochs, b, batches,
+                             loss_sum / max(1, (b + 1) * self.batch_size))
             self.history_.append({"epoch": epoch, "loss": loss_sum / n, "train_accuracy": right / n,
                                   "seconds": time.perf_counter() - started})
         self.n_features_in_ = n_features
