@@ -87,3 +87,37 @@ def test_label_bootstrap_matches_sklearn_with_unit_weights():
         gain = paired_bootstrap_labels(metric, truth, a, b, resamples=200)
         assert gain.champion == pytest.approx(score(truth, a)) and gain.challenger == pytest.approx(score(truth, b))
         assert gain.lower < gain.gain < gain.upper and gain.gain > 0
+
+
+def test_estimated_macro_f1_equals_the_dense_confusion_it_replaces():
+    """The reference keeps only seen mistakes plus an even smoothing share; the estimate must equal the
+    classes x classes expected confusion built from the full smoothed distribution."""
+    from skuflow.monitoring.estimate import REST, SMOOTHING, estimate, fit_reference
+
+    rng = np.random.default_rng(4)
+    classes = [f"k{i}" for i in range(12)]
+    truth = rng.choice(classes, size=800).tolist()
+    pred = [t if rng.random() < 0.75 else str(rng.choice(classes)) for t in truth]
+    conf = rng.uniform(0.3, 1.0, size=800).tolist()
+    ref = fit_reference(pred, conf, truth, classes)
+    assert ref.macro_f1 == pytest.approx(f1_score(truth, pred, average="macro", zero_division=0))
+    window, window_conf = rng.choice(classes, size=300).tolist(), rng.uniform(0.3, 1.0, size=300)
+    p = ref.p_correct(window, window_conf)
+    index = {c: i for i, c in enumerate(classes)}
+    cm = np.zeros((12, 12))
+    for label, pj in zip(window, p, strict=True):
+        j = index[label]
+        cm[j, j] += pj
+        for k in classes:
+            if k != label:
+                share = ref.mistakes[label].get(k, ref.mistakes[label].get(REST, 0.0))
+                cm[index[k], j] += (1 - pj) * share
+    tp = np.diag(cm)
+    f1 = 2 * tp / (2 * tp + (cm.sum(axis=0) - tp) + (cm.sum(axis=1) - tp))
+    from skuflow.monitoring.estimate import expected_totals, macro_f1_from_totals
+
+    assert macro_f1_from_totals(*expected_totals(ref, window, p)) == pytest.approx(float(f1.mean()))
+    assert estimate(ref, window, window_conf.tolist())["macro_f1"] == pytest.approx(float(f1.mean()))
+    assert all(sum(m.get(k, m.get(REST, 0)) for k in classes if k != j) == pytest.approx(1.0)
+               for j, m in ref.mistakes.items())
+    assert SMOOTHING > 0

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 MIN_CLASS_ROWS = 200  # a predicted class gets its own calibration map from this many held-out rows ...
@@ -77,12 +78,14 @@ class PerformanceReference:
         return p
 
 
-def macro_f1_from_confusion(cm: np.ndarray) -> float:
-    """Macro-F1 over the classes that occur (as truth or prediction): sklearn's default label set."""
-    tp = np.diag(cm)
-    fp = cm.sum(axis=0) - tp
-    fn = cm.sum(axis=1) - tp
-    present = (cm.sum(axis=0) + cm.sum(axis=1)) > 1e-9
+REST = "*"  # in a predicted class's mistakes: the share of each true class not listed (smoothing only)
+
+
+def macro_f1_from_totals(tp: np.ndarray, predicted: np.ndarray, true: np.ndarray) -> float:
+    """Macro-F1 over the classes that occur (as truth or prediction), sklearn's default label set, from each
+    class's (expected) true positives, predicted count and true count: no classes x classes matrix."""
+    fp, fn = predicted - tp, true - tp
+    present = (predicted + true) > 1e-9
     denom = 2 * tp + fp + fn
     f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp, dtype=float), where=denom > 0)
     return float(f1[present].mean()) if present.any() else 0.0
@@ -90,45 +93,66 @@ def macro_f1_from_confusion(cm: np.ndarray) -> float:
 
 def fit_reference(predicted: list[str], confidences: list[float], truth: list[str],
                   classes: list[str]) -> PerformanceReference:
-    """Calibrate the model's confidences on held-out rows (never rows it trained on)."""
+    """Calibrate the model's confidences on held-out rows (never rows it trained on). A predicted class's
+    mistakes keep only the true classes seen (plus the smoothing share of every other one, under ``REST``), so
+    the reference grows with the mistakes made, not with classes squared."""
     conf = np.asarray(confidences, dtype=float)
     pred = np.asarray(predicted, dtype=object)
     true = np.asarray(truth, dtype=object)
     correct = pred == true
     per_class = {}
+    by_pred = pd.Series(np.arange(len(pred))).groupby(pred).indices if len(pred) else {}
     for label in classes:
-        rows = pred == label
-        if rows.sum() >= MIN_CLASS_ROWS and (~correct[rows]).sum() >= MIN_CLASS_ERRORS:
+        rows = by_pred.get(label, np.empty(0, dtype=int))
+        if len(rows) >= MIN_CLASS_ROWS and (~correct[rows]).sum() >= MIN_CLASS_ERRORS:
             per_class[label] = CalibrationMap.fit(conf[rows], correct[rows])
+    wrong = pd.DataFrame({"pred": pred[~correct], "true": true[~correct]}).value_counts()
+    seen: dict[str, dict[str, float]] = {}
+    for (j, k), n in wrong.items():
+        seen.setdefault(str(j), {})[str(k)] = float(n)
+    known = set(classes)
     mistakes: dict[str, dict[str, float]] = {}
     for j in classes:
-        wrong = true[(pred == j) & ~correct]
-        others = [k for k in classes if k != j]
-        counts = np.array([float((wrong == k).sum()) + SMOOTHING for k in others])
-        mistakes[j] = dict(zip(others, (counts / counts.sum()).tolist(), strict=True)) if others else {}
+        counts = {k: n + SMOOTHING for k, n in seen.get(j, {}).items() if k in known and k != j}
+        total = sum(counts.values()) + SMOOTHING * (len(classes) - 1 - len(counts))
+        mistakes[j] = {k: v / total for k, v in counts.items()} | \
+            ({REST: SMOOTHING / total} if total and len(classes) - 1 > len(counts) else {})
     index = {c: i for i, c in enumerate(classes)}
-    cm = np.zeros((len(classes), len(classes)))
-    for t, p in zip(true, pred, strict=True):
-        if t in index and p in index:
-            cm[index[t], index[p]] += 1
+    ti = np.asarray([index.get(t, -1) for t in true], dtype=int)
+    pi = np.asarray([index.get(p, -1) for p in pred], dtype=int)
+    both = (ti >= 0) & (pi >= 0)
+    k = len(classes)
+    tp = np.bincount(ti[both & correct], minlength=k).astype(float)
     return PerformanceReference(classes=list(classes), pooled=CalibrationMap.fit(conf, correct),
                                 per_class=per_class, mistakes=mistakes, n=len(conf),
                                 accuracy=float(correct.mean()) if len(conf) else 0.0,
-                                macro_f1=macro_f1_from_confusion(cm))
+                                macro_f1=macro_f1_from_totals(tp, np.bincount(pi[both], minlength=k).astype(float),
+                                                              np.bincount(ti[both], minlength=k).astype(float)))
 
 
-def expected_confusion(ref: PerformanceReference, predicted: list[str], p_right: np.ndarray) -> np.ndarray:
-    """Rows: true class, columns: predicted class, in expected counts."""
+def expected_totals(ref: PerformanceReference, predicted: list[str],
+                    p_right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each class's expected true positives, predicted count and true count over a window: a predicted row is
+    right with ``p_right``, and otherwise belongs to a true class in proportion to the reference's mistakes."""
     index = {c: i for i, c in enumerate(ref.classes)}
-    cm = np.zeros((len(ref.classes), len(ref.classes)))
+    k = len(ref.classes)
+    tp, pred_n, true_n = np.zeros(k), np.zeros(k), np.zeros(k)
+    spread = 0.0  # mass spread evenly over every class but the predicted one (the smoothing share)
     for label, p in zip(predicted, p_right, strict=True):
         j = index.get(label)
-        if j is None:  # a class the reference never knew: it cannot be placed in the matrix
+        if j is None:  # a class the reference never knew: it cannot be placed
             continue
-        cm[j, j] += p
-        for k, share in ref.mistakes.get(label, {}).items():
-            cm[index[k], j] += (1.0 - p) * share
-    return cm
+        tp[j] += p
+        pred_n[j] += 1.0
+        true_n[j] += p
+        mistakes = ref.mistakes.get(label, {})
+        rest = mistakes.get(REST, 0.0)
+        spread += (1.0 - p) * rest
+        true_n[j] -= (1.0 - p) * rest  # the even spread lands on j and on the listed classes too: take it back
+        for other, share in mistakes.items():
+            if other != REST:
+                true_n[index[other]] += (1.0 - p) * (share - rest)
+    return tp, pred_n, true_n + spread
 
 
 def estimate(ref: PerformanceReference, predicted: list[str], confidences: list[float]) -> dict[str, Any]:
@@ -138,7 +162,7 @@ def estimate(ref: PerformanceReference, predicted: list[str], confidences: list[
         return {"n": 0, "accuracy": None, "macro_f1": None}
     p = ref.p_correct(predicted, np.asarray(confidences, dtype=float))
     accuracy = float(p.mean())
-    f1 = macro_f1_from_confusion(expected_confusion(ref, predicted, p))
+    f1 = macro_f1_from_totals(*expected_totals(ref, predicted, p))
     return {"n": len(predicted), "accuracy": accuracy, "macro_f1": f1,
             "reference_accuracy": ref.accuracy, "reference_macro_f1": ref.macro_f1,
             "accuracy_drop": ref.accuracy - accuracy, "macro_f1_drop": ref.macro_f1 - f1}

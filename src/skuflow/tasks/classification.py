@@ -51,12 +51,18 @@ def predictions_from_proba(proba: np.ndarray, model_classes: Any, top_k: int = 3
     classes = [str(c) for c in model_classes]  # python strings: numpy str scalars are slow to build
     best = proba.argmax(axis=1)
     k = min(top_k, proba.shape[1])
-    order = np.argsort(-proba, axis=1)[:, :k].tolist()
-    rows = proba.tolist()
+    if k == 1:
+        order = best[:, None]
+    else:  # the k best columns, then those k sorted: never a sort (or a Python list) of every class
+        order = np.argpartition(-proba, k - 1, axis=1)[:, :k]
+        order = np.take_along_axis(order, np.argsort(-np.take_along_axis(proba, order, axis=1), axis=1,
+                                                     kind="stable"), axis=1)
+    values = np.take_along_axis(proba, order, axis=1).astype(float).tolist()
     return ClassPredictions(
         labels=[classes[j] for j in best.tolist()],
-        confidences=[rows[i][j] for i, j in enumerate(best.tolist())],
-        top_k=[[(classes[j], rows[i][j]) for j in row] for i, row in enumerate(order)],
+        confidences=[row[0] for row in values],
+        top_k=[[(classes[j], v) for j, v in zip(row, vals, strict=True)] for row, vals in zip(order.tolist(), values,
+                                                                                             strict=True)],
         levels=level_predictions(proba, classes, best) if is_path_labels(classes) else None,
     )
 
