@@ -121,3 +121,19 @@ def test_estimated_macro_f1_equals_the_dense_confusion_it_replaces():
     assert all(sum(m.get(k, m.get(REST, 0)) for k in classes if k != j) == pytest.approx(1.0)
                for j, m in ref.mistakes.items())
     assert SMOOTHING > 0
+
+
+def test_predicted_class_series_stay_bounded_for_big_trees():
+    from prometheus_client import generate_latest
+
+    from skuflow.monitoring.metrics import MAX_CLASS_SERIES, OTHER_CLASSES, ApiMetrics
+
+    metrics = ApiMetrics()
+    labels = [f"A > leaf {i}" for i in range(MAX_CLASS_SERIES + 300)]
+    metrics.observe_classes("category", 1, labels, [0.5] * len(labels))
+    metrics.observe_classes("category", 1, [labels[0]], [0.9])
+    text = generate_latest(metrics.registry).decode()
+    series = [line for line in text.splitlines() if line.startswith("skuflow_predictions_total{")]
+    assert len(series) == MAX_CLASS_SERIES + 1
+    assert f'label="{OTHER_CLASSES}",model_version="1",task="category",variant=""} 300.0' in text
+    assert 'label="A > leaf 0",model_version="1",task="category",variant=""} 2.0' in text

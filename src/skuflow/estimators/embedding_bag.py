@@ -118,14 +118,13 @@ class EmbeddingBagClassifier(ClassifierMixin, BaseEstimator):
         picked = proba[np.arange(m), yb]
         loss = float(-np.log(np.clip(picked, 1e-12, None)).sum())
         hits = int((proba.argmax(axis=1) == yb).sum())
-        proba[np.arange(m), yb] -= 1.0
-        proba /= m
-        grad_hidden = proba @ self.weights_.T
-        grad_w = hidden.T @ proba
+        proba[np.arange(m), yb] -= 1.0  # d(loss)/d(logits), summed over the batch: scaled to the mean below,
+        grad_hidden = (proba @ self.weights_.T) / m  # on the small products, not the rows x classes matrix
+        grad_w = (hidden.T @ proba) / m
         if self.l2:
             grad_w += self.l2 * self.weights_
         opt_w.step(self.weights_, grad_w, lr)
-        opt_b.step(self.bias_, proba.sum(axis=0), lr)
+        opt_b.step(self.bias_, proba.sum(axis=0) / m, lr)
         opt_e.step(self.embeddings_, np.asarray(Xs.T @ grad_hidden, dtype=np.float32), lr, rows=cols)
         return loss, hits
 

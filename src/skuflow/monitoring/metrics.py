@@ -19,10 +19,14 @@ from prometheus_client.process_collector import ProcessCollector
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+MAX_CLASS_SERIES = 200  # predicted-class series per task and version (see Metrics._class_label)
+OTHER_CLASSES = "(other classes)"
+
 class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._children: dict[tuple, Any] = {}
+        self._classes_seen: dict[tuple[str, int], set[str]] = {}
         ProcessCollector(registry=self.registry)  # CPU seconds, resident memory, open fds
         self.requests = Counter("skuflow_requests_total", "HTTP requests",
                                 ["route", "method", "status", "model_version", "variant"], registry=self.registry)
@@ -107,13 +111,26 @@ class ApiMetrics:
         for c in confidences:
             hist.observe(c)
         if len(labels) == 1:
-            self._child(self.predictions, task, str(version), labels[0], variant).inc()
+            self._child(self.predictions, task, str(version), self._class_label(task, version, labels[0]),
+                        variant).inc()
             return
         counts: dict[str, int] = {}
         for label in labels:
             counts[label] = counts.get(label, 0) + 1
         for label, n in counts.items():
-            self._child(self.predictions, task, str(version), label, variant).inc(n)
+            self._child(self.predictions, task, str(version), self._class_label(task, version, label), variant).inc(n)
+
+    def _class_label(self, task: str, version: int, label: str) -> str:
+        """The class as a series label, for the first ``MAX_CLASS_SERIES`` classes a version predicts; later ones
+        count under ``OTHER_CLASSES``: a 3,000-leaf tree must not make 3,000 series per version (the prediction
+        log and the drift report keep every class)."""
+        seen = self._classes_seen.setdefault((task, version), set())
+        if label in seen:
+            return label
+        if len(seen) < MAX_CLASS_SERIES:
+            seen.add(label)
+            return label
+        return OTHER_CLASSES
 
     def observe_drift(self, report) -> None:
         version = str(report.model_version)
