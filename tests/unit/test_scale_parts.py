@@ -135,5 +135,5 @@ def test_predicted_class_series_stay_bounded_for_big_trees():
     text = generate_latest(metrics.registry).decode()
     series = [line for line in text.splitlines() if line.startswith("skuflow_predictions_total{")]
     assert len(series) == MAX_CLASS_SERIES + 1
-    assert f'label="{OTHER_CLASSES}",model_version="1",task="category",variant=""} 300.0' in text
+    assert 'label="' + OTHER_CLASSES + '",model_version="1",task="category",variant=""} 300.0' in text
     assert 'label="A > leaf 0",model_version="1",task="category",variant=""} 2.0' in text
