@@ -9,11 +9,10 @@ product is topwear. Serving, batch, drift and evaluation read paths through thes
 from __future__ import annotations
 
 import json
-from collections import Counter
-from functools import lru_cache
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 SEPARATOR = " > "  # how a path is written in labels, responses, the prediction log and batch output
 PREDICTION_LEVEL = "prediction_level_"  # drift columns of the levels above the leaf: prediction_level_1, ...
@@ -42,31 +41,71 @@ def join(values: list[str]) -> str:
     return SEPARATOR.join(str(v).strip() for v in values)
 
 
-@lru_cache(maxsize=16)
-def _level_maps(classes: tuple[str, ...]) -> tuple[tuple[list[str], sp.csr_matrix], ...]:
-    """For each level: its node names and a sparse (paths x nodes) 0/1 matrix (probabilities @ matrix =
-    marginals); sparse because a 3,000-leaf tree would need 72 MB a level dense."""
-    out = []
-    for d in range(1, depth_of(classes) + 1):
-        nodes = sorted({prefix(c, d) for c in classes})
-        index = {n: j for j, n in enumerate(nodes)}
-        cols = np.asarray([index[prefix(c, d)] for c in classes])
-        member = sp.csr_matrix((np.ones(len(classes)), (np.arange(len(classes)), cols)),
-                               shape=(len(classes), len(nodes)))
-        out.append((nodes, member))
-    return tuple(out)
+@dataclass(frozen=True)
+class Tree:
+    """A model's classes read as a tree, built once per class list: each level's node names, which node each
+    class falls under, and each node's classes (a served request reads only its predicted node's)."""
+
+    classes: list[str]
+    levels: list[tuple[list[str], np.ndarray, list[np.ndarray]]]  # (node names, node of each class, members)
+
+    @staticmethod
+    def of(classes: list[str]) -> Tree:
+        levels = []
+        for d in range(1, depth_of(classes) + 1):
+            names = [prefix(c, d) for c in classes]
+            nodes = sorted(set(names))
+            index = {n: j for j, n in enumerate(nodes)}
+            node_of = np.asarray([index[n] for n in names])
+            order = np.argsort(node_of, kind="stable")
+            bounds = np.searchsorted(node_of[order], np.arange(len(nodes) + 1))
+            levels.append(([n.rsplit(SEPARATOR, 1)[-1] for n in nodes], node_of,
+                           [order[bounds[j]:bounds[j + 1]] for j in range(len(nodes))]))
+        return Tree(list(classes), levels)
 
 
-def level_predictions(proba: np.ndarray, classes: list[str], best: np.ndarray) -> list[list[tuple[str, float]]]:
-    """Per row, each level of the predicted path with its marginal probability."""
+_TREES: OrderedDict[int, tuple[object, Tree | None]] = OrderedDict()
+_NAMES: OrderedDict[tuple[str, int], tuple[object, list[str]]] = OrderedDict()
+
+
+def tree_of(model_classes: object) -> Tree | None:
+    """The ``Tree`` of a model's ``classes_`` (None when they are not paths), remembered per classes object:
+    a 3,000-leaf model would otherwise rebuild it (milliseconds) on every request. The cache holds the object,
+    so its id is not reused while cached."""
+    key = id(model_classes)
+    hit = _TREES.get(key)
+    if hit is not None and hit[0] is model_classes:
+        _TREES.move_to_end(key)
+        return hit[1]
+    classes = [str(c) for c in model_classes]  # type: ignore[attr-defined]
+    tree = Tree.of(classes) if is_path_labels(classes) else None
+    _TREES[key] = (model_classes, tree)
+    while len(_TREES) > 16:
+        _TREES.popitem(last=False)
+    return tree
+
+
+def class_names(model_classes: object) -> list[str]:
+    """A model's classes as Python strings (numpy str scalars are slow to build), remembered like ``tree_of``."""
+    key = ("names", id(model_classes))
+    hit = _NAMES.get(key)
+    if hit is not None and hit[0] is model_classes:
+        return hit[1]
+    names = [str(c) for c in model_classes]  # type: ignore[attr-defined]
+    _NAMES[key] = (model_classes, names)
+    while len(_NAMES) > 16:
+        _NAMES.popitem(last=False)
+    return names
+
+
+def level_predictions(proba: np.ndarray, tree: Tree, best: np.ndarray) -> list[list[tuple[str, float]]]:
+    """Per row, each level of the predicted path with its marginal probability (the sum over the node's
+    classes; only the predicted node's are read)."""
     rows: list[list[tuple[str, float]]] = [[] for _ in range(proba.shape[0])]
-    predicted = [classes[j] for j in best.tolist()]
-    for depth, (nodes, member) in enumerate(_level_maps(tuple(classes)), start=1):
-        marginal = np.asarray((member.T @ proba.T).T)
-        index = {n: j for j, n in enumerate(nodes)}
-        for i, path in enumerate(predicted):
-            node = prefix(path, depth)
-            rows[i].append((node.rsplit(SEPARATOR, 1)[-1], float(marginal[i, index[node]])))
+    for i, j in enumerate(best.tolist()):
+        for names, node_of, members in tree.levels:  # a shorter path is its own node at deeper levels
+            node = int(node_of[j])
+            rows[i].append((names[node], float(proba[i, members[node]].sum())))
     return rows
 
 

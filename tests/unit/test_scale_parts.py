@@ -51,6 +51,10 @@ def test_hashed_tfidf_is_the_same_in_any_process_and_names_its_columns():
     assert np.array_equal(block.indices, b.block(["red cotton shirt"]).indices)
     assert np.isclose(np.sum(block.data ** 2), 1.0)  # unit rows, as TfidfVectorizer
     assert {a.name(int(j)) for j in block.indices} == {"red", "cotton", "shirt", "red cotton", "cotton shirt"}
+    # a few rows are hashed token by token, many through HashingVectorizer: the same columns and weights
+    many = a.block(texts[:2] * 10)
+    assert np.array_equal(many.indices[:many.indptr[2]], a.block(texts[:2]).indices)
+    assert np.allclose(many.data[:many.indptr[2]], a.block(texts[:2]).data)
 
 
 def _toy(n: int, classes: int, seed: int = 0):
@@ -73,6 +77,7 @@ def test_embedding_bag_learns_many_classes_and_pickles_exactly():
     assert accuracy_score(y[5000:], model.predict(X[5000:])) > 0.9  # one column names the class
     assert [h["epoch"] for h in model.history_] == [1, 2, 3, 4]
     assert model.history_[-1]["loss"] < model.history_[0]["loss"]
+    assert np.allclose(model.predict_proba(X[5000:5001]), proba[:1], atol=1e-6)  # one row takes its own path
     copy = pickle.loads(pickle.dumps(model))
     assert np.array_equal(copy.predict_proba(X[5000:]), proba)
 

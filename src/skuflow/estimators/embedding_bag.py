@@ -131,7 +131,10 @@ class EmbeddingBagClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: sp.spmatrix) -> np.ndarray:
         if "weights_" not in self.__dict__:
             check_is_fitted(self, "weights_")
-        hidden = sp.csr_matrix(X, dtype=np.float32) @ self.embeddings_
+        if X.shape[0] == 1:  # one row (serving): its columns' vectors weighted directly, no sparse product
+            hidden = (np.asarray(X.data, dtype=np.float32) @ self.embeddings_[X.indices])[None, :]
+        else:
+            hidden = sp.csr_matrix(X, dtype=np.float32) @ self.embeddings_
         return hidden @ self.weights_ + self.bias_
 
     def predict_proba(self, X: sp.spmatrix) -> np.ndarray:

@@ -15,7 +15,8 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from skuflow.features.sparse import Block, hashed_block
 
 IDF_SAMPLE_ROWS = 200_000  # document frequencies of 2^20 columns settle long before this many rows
-NAMED_SAMPLE_ROWS = 20_000  # rows whose n-grams name the columns they land in (explanations)
+NAMED_SAMPLE_ROWS = 20_000
+FEW_ROWS = 8  # rows whose n-grams name the columns they land in (explanations)
 
 
 class HashedTfidf:
@@ -50,16 +51,34 @@ class HashedTfidf:
             out.setdefault(j, gram)
         return out
 
-    def block(self, texts: list[str]) -> Block:
+    def _counts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, indices, counts). A few rows (serving) are hashed token by token, 16 µs a title where
+        HashingVectorizer's call costs 43; many rows go through its compiled loop (10 µs a title against 18).
+        Both give the same columns and counts (a test holds them equal)."""
+        if len(texts) <= FEW_ROWS:
+            analyzer = self.__dict__.get("_analyzer")
+            if analyzer is None:
+                analyzer = self._analyzer = self._hasher().build_analyzer()
+            b = hashed_block([analyzer(t) for t in texts], self.width)
+            return b.indptr, b.indices, b.data
         counts = self._hasher().transform(texts)
         counts.sum_duplicates()
-        data = (1.0 + np.log(counts.data)) * self.idf_[counts.indices]
-        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))
+        counts.sort_indices()
+        return counts.indptr.astype(np.int64), counts.indices.astype(np.int32), counts.data.astype(np.float64)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_analyzer", None)  # a closure: rebuilt on first use after unpickling
+        return state
+
+    def block(self, texts: list[str]) -> Block:
+        indptr, indices, counts = self._counts(texts)
+        data = (1.0 + np.log(counts)) * self.idf_[indices]
+        rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(texts)))
         if len(data):
             data /= norms[rows]
-        return Block(counts.indptr.astype(np.int64), counts.indices.astype(np.int32), data.astype(np.float64),
-                     self.width)
+        return Block(indptr, indices, data.astype(np.float64), self.width)
 
     def name(self, j: int) -> str:
         return self.names_.get(j, f"hashed n-gram bucket {j}")

@@ -20,7 +20,15 @@ from skuflow.estimators.pipeline import final_estimator, is_pipeline, transform_
 from skuflow.evaluation.curves import curves, curves_figure, reliability, reliability_figure, reliability_of
 from skuflow.evaluation.explain import importance_figure
 from skuflow.features.tabular import Table
-from skuflow.label_paths import depth_of, is_path_labels, leaves, level_labels, level_predictions
+from skuflow.label_paths import (
+    class_names,
+    depth_of,
+    is_path_labels,
+    leaves,
+    level_labels,
+    level_predictions,
+    tree_of,
+)
 from skuflow.tasks.base import Task
 from skuflow.tasks.outputs import ClassificationOutput, ClassPredictions
 
@@ -48,13 +56,13 @@ def predict_classes(model: Any, X: Table, top_k: int = 3) -> ClassPredictions:
 
 def predictions_from_proba(proba: np.ndarray, model_classes: Any, top_k: int = 3) -> ClassPredictions:
     """Labels, confidences and top-k from a probability matrix whose columns follow ``model_classes``."""
-    classes = [str(c) for c in model_classes]  # python strings: numpy str scalars are slow to build
+    classes = class_names(model_classes)
     best = proba.argmax(axis=1)
     k = min(top_k, proba.shape[1])
     if k == 1:
         order = best[:, None]
     else:  # the k best columns, then those k sorted: never a sort (or a Python list) of every class
-        order = np.argpartition(-proba, k - 1, axis=1)[:, :k]
+        order = np.argpartition(proba, -k, axis=1)[:, -k:]
         order = np.take_along_axis(order, np.argsort(-np.take_along_axis(proba, order, axis=1), axis=1,
                                                      kind="stable"), axis=1)
     values = np.take_along_axis(proba, order, axis=1).astype(float).tolist()
@@ -63,7 +71,7 @@ def predictions_from_proba(proba: np.ndarray, model_classes: Any, top_k: int = 3
         confidences=[row[0] for row in values],
         top_k=[[(classes[j], v) for j, v in zip(row, vals, strict=True)] for row, vals in zip(order.tolist(), values,
                                                                                              strict=True)],
-        levels=level_predictions(proba, classes, best) if is_path_labels(classes) else None,
+        levels=level_predictions(proba, tree, best) if (tree := tree_of(model_classes)) is not None else None,
     )
 
 
