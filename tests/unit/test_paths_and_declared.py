@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from skuflow.errors import ConfigError, MissingColumnError
 from skuflow.features.declared import DeclaredInputs
-from skuflow.label_paths import is_path_labels, leaves, level_labels, level_predictions
+from skuflow.label_paths import is_path_labels, leaves, level_labels, level_predictions, tree_of
 from skuflow.tasks.category import CategoryTask, ProductRecord
 from skuflow.training.config import DataConfig
 
@@ -18,10 +18,10 @@ PATHS = ["A > x > 1", "A > x > 2", "A > y > 1", "B > z > 3"]
 
 def test_levels_carry_the_mass_of_every_path_beneath_them():
     proba = np.array([[0.30, 0.25, 0.05, 0.40]])
-    [levels] = level_predictions(proba, PATHS, proba.argmax(axis=1))
+    [levels] = level_predictions(proba, tree_of(PATHS), proba.argmax(axis=1))
     # the best path is B > z > 3 (0.40), though A holds 0.60: each level's confidence is its node's mass
     assert levels == [("B", pytest.approx(0.40)), ("z", pytest.approx(0.40)), ("3", pytest.approx(0.40))]
-    [levels] = level_predictions(proba, PATHS, np.array([0]))
+    [levels] = level_predictions(proba, tree_of(PATHS), np.array([0]))
     assert levels == [("A", pytest.approx(0.60)), ("x", pytest.approx(0.55)), ("1", pytest.approx(0.30))]
     assert level_labels(PATHS, 2) == ["A > x", "A > x", "A > y", "B > z"]
     assert leaves(PATHS) == ["1", "2", "1", "3"]
