@@ -21,7 +21,8 @@ FORKSERVER_PRELOAD = ["distributed", "numpy", "pandas", "pyarrow", "scipy.sparse
 PASSED_ENV_PREFIXES = ("AWS_", "FSSPEC_", "GOOGLE_", "AZURE_", "SKUFLOW_")
 
 
-def start_client(scheduler: str | None, n_workers: int | None, preload: Sequence[str] = ()):
+def start_client(scheduler: str | None, n_workers: int | None, preload: Sequence[str] = (),
+                 memory_limit: str | None = None):
     import dask
     from distributed import Client, LocalCluster
 
@@ -39,7 +40,8 @@ def start_client(scheduler: str | None, n_workers: int | None, preload: Sequence
         # workers fork from a server that may predate this job: hand them the storage settings explicitly
         env = {k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV_PREFIXES)}
         cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.WARNING, env=env)
+                               dashboard_address=None, silence_logs=logging.WARNING, env=env,
+                               memory_limit=memory_limit or "auto")
     return Client(cluster), cluster
 
 

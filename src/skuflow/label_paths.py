@@ -145,7 +145,12 @@ def fold_rare(paths: list[str], min_rows: int) -> dict[str, str]:
     """Paths with fewer than ``min_rows`` rows, each mapped to the nearest ancestor that ends up with enough
     (counting the rows folded into it). Deepest paths fold first, so a thin branch collapses level by level;
     a top-level node keeps its rows whatever their number."""
-    counts = Counter(paths)
+    return fold_rare_counts(Counter(paths), min_rows)
+
+
+def fold_rare_counts(rows_per_path: Counter, min_rows: int) -> dict[str, str]:
+    """``fold_rare`` from each path's row count (partitions count their rows, the client folds)."""
+    counts = Counter(rows_per_path)
     folded: dict[str, str] = {}
     for depth in range(max((len(parts(p)) for p in counts), default=1), 1, -1):
         for path in [p for p in counts if len(parts(p)) == depth and counts[p] < min_rows]:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from skuflow.batch.partitions import plan_partitions, read_partition
 from skuflow.batch.score import run_batch
 from skuflow.data.generate import generate_catalogue
 from skuflow.data.ingest import write_table
+from skuflow.data.partitions import plan_partitions, read_partition
 from skuflow.errors import ConfigError, MissingColumnError
 from skuflow.registry.store import RegistryStore
 from skuflow.tasks.base import get_task

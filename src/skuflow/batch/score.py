@@ -19,8 +19,8 @@ from typing import Any
 import fsspec
 import pandas as pd
 
-from skuflow.batch.partitions import DEFAULT_PARTITION_ROWS, Partition, input_columns, plan_partitions, read_partition
 from skuflow.cluster import BackgroundCluster
+from skuflow.data.partitions import DEFAULT_PARTITION_ROWS, Partition, input_columns, plan_partitions, read_partition
 from skuflow.errors import ConfigError, MissingColumnError, ModelNotFoundError
 from skuflow.experiments import record as experiment_record
 from skuflow.registry.store import RegistryStore

@@ -75,40 +75,22 @@ class EmbeddingBagClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: sp.spmatrix, y) -> EmbeddingBagClassifier:
         X = sp.csr_matrix(X, dtype=np.float32)
-        self.classes_, codes = np.unique(np.asarray(y).astype(str), return_inverse=True)
-        n, n_features = X.shape
-        n_classes = len(self.classes_)
-        rng = np.random.default_rng(self.random_state)
-        self.embeddings_ = ((rng.random((n_features, self.dim), dtype=np.float32) - 0.5) / self.dim).astype(np.float32)
-        self.weights_ = np.zeros((self.dim, n_classes), dtype=np.float32)
-        # the bias starts at the class log-priors: rare classes are not pushed up while the rest is learned
-        prior = np.bincount(codes, minlength=n_classes) / n
-        self.bias_ = np.log(np.clip(prior, 1e-9, None)).astype(np.float32)
-        opt_e, opt_w, opt_b = _Adam(self.embeddings_.shape), _Adam(self.weights_.shape), _Adam(self.bias_.shape)
-        batches = -(-n // self.batch_size)
-        total = batches * self.epochs
-        self.history_: list[dict[str, float]] = []
-        done = 0
-        for epoch in range(1, self.epochs + 1):
-            started, loss_sum, right = time.perf_counter(), 0.0, 0
-            order = rng.permutation(n)
-            for b in range(batches):
-                idx = np.sort(order[b * self.batch_size:(b + 1) * self.batch_size])
-                lr = self.learning_rate * (1.0 - 0.9 * done / total)
-                loss, hits = self._step(X[idx], codes[idx], lr, opt_e, opt_w, opt_b)
-                loss_sum += loss
-                right += hits
-                done += 1
-                if b % 200 == 0:  # the CLI shows the latest line (skuflow.cli.output.steps)
-                    log.info("epoch %d/%d: batch %d/%d, loss %.3f", epoch, self.epochs, b, batches,
-                             loss_sum / max(1, (b + 1) * self.batch_size))
-            self.history_.append({"epoch": epoch, "loss": loss_sum / n, "train_accuracy": right / n,
-                                  "seconds": time.perf_counter() - started})
-        self.n_features_in_ = n_features
+        classes, codes = np.unique(np.asarray(y).astype(str), return_inverse=True)
+        trainer = self.trainer(X.shape[1], classes, np.bincount(codes, minlength=len(classes)))
+        for _ in range(self.epochs):
+            trainer.train(X, codes)
+            trainer.end_epoch()
+        trainer.finish()
         return self
+
+    def trainer(self, n_features: int, classes: np.ndarray, class_counts: np.ndarray) -> Trainer:
+        """A fresh model over ``classes`` (sorted, as ``classes_``) whose rows arrive in chunks: ``fit`` feeds it
+        all rows per epoch, the partitioned path one partition at a time (``skuflow.training.partitioned``)."""
+        return Trainer(self, n_features, np.asarray(classes), np.asarray(class_counts))
 
     def _step(self, Xb: sp.csr_matrix, yb: np.ndarray, lr: float, opt_e: _Adam, opt_w: _Adam,
               opt_b: _Adam) -> tuple[float, int]:
+        """One Adam step on a mini-batch; (summed loss, rows right)."""
         cols, local = np.unique(Xb.indices, return_inverse=True)
         Xs = sp.csr_matrix((Xb.data, local.astype(np.int32), Xb.indptr), shape=(Xb.shape[0], len(cols)))
         rows = self.embeddings_[cols]
@@ -142,3 +124,56 @@ class EmbeddingBagClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: sp.spmatrix) -> np.ndarray:
         return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+
+class Trainer:
+    """Mini-batch Adam over chunks of rows, for ``epochs`` passes of ``rows_per_epoch`` rows (the class
+    counts' sum): the learning rate falls linearly to a tenth over that many batches, wherever the rows
+    come from. Optimizer state lives here and is dropped by ``finish``, so the fitted model pickles small."""
+
+    def __init__(self, model: EmbeddingBagClassifier, n_features: int, classes: np.ndarray,
+                 class_counts: np.ndarray) -> None:
+        self.model, self.rng = model, np.random.default_rng(model.random_state)
+        n_classes, rows = len(classes), int(class_counts.sum())
+        model.classes_ = classes
+        model.n_features_in_ = n_features
+        model.embeddings_ = ((self.rng.random((n_features, model.dim), dtype=np.float32) - 0.5) /
+                             model.dim).astype(np.float32)
+        model.weights_ = np.zeros((model.dim, n_classes), dtype=np.float32)
+        # the bias starts at the class log-priors: rare classes are not pushed up while the rest is learned
+        model.bias_ = np.log(np.clip(class_counts / max(rows, 1), 1e-9, None)).astype(np.float32)
+        model.history_ = []
+        self.opt = (_Adam(model.embeddings_.shape), _Adam(model.weights_.shape), _Adam(model.bias_.shape))
+        self.total = max(1, -(-rows // model.batch_size)) * model.epochs
+        self.done, self.epoch = 0, 1
+        self._reset_epoch()
+
+    def _reset_epoch(self) -> None:
+        self.started, self.loss_sum, self.right, self.seen = time.perf_counter(), 0.0, 0, 0
+
+    def train(self, X: sp.csr_matrix, codes: np.ndarray) -> None:
+        """One shuffled pass over these rows in mini-batches."""
+        model = self.model
+        X = sp.csr_matrix(X, dtype=np.float32)
+        order = self.rng.permutation(X.shape[0])
+        for b in range(0, X.shape[0], model.batch_size):
+            idx = np.sort(order[b:b + model.batch_size])
+            lr = model.learning_rate * (1.0 - 0.9 * min(self.done, self.total) / self.total)
+            loss, hits = model._step(X[idx], codes[idx], lr, *self.opt)
+            self.loss_sum, self.right, self.seen, self.done = (self.loss_sum + loss, self.right + hits,
+                                                               self.seen + len(idx), self.done + 1)
+            if self.done % 200 == 0:  # the CLI shows the latest line (skuflow.cli.output.steps)
+                log.info("epoch %d/%d: batch %d/%d, loss %.3f", self.epoch, model.epochs, self.done,
+                         self.total, self.loss_sum / max(1, self.seen))
+
+    def end_epoch(self) -> dict[str, float]:
+        row = {"epoch": self.epoch, "loss": self.loss_sum / max(1, self.seen),
+               "train_accuracy": self.right / max(1, self.seen), "seconds": time.perf_counter() - self.started}
+        self.model.history_.append(row)
+        self.epoch += 1
+        self._reset_epoch()
+        return row
+
+    def finish(self) -> EmbeddingBagClassifier:
+        self.opt = ()
+        return self.model

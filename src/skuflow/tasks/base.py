@@ -94,6 +94,10 @@ class Task(ABC):
         """What a random split stratifies on (the label, unless the task says otherwise)."""
         return frame[self.label]
 
+    # the model family that learns from chunks of rows, for training partition by partition on a cluster
+    # (``skuflow.training.partitioned``); None: this task trains in one process only
+    chunked_kind: ClassVar[str | None] = None
+
     def default_model(self, frame: pd.DataFrame) -> tuple[str, dict[str, Any], str]:
         """The model family and parameters for a config that names none, chosen from the training rows, and
         why (the run logs it and the CLI prints it)."""

@@ -199,6 +199,7 @@ class CategoryTask(ClassificationTask):
     required_fields: ClassVar[tuple[str, ...]] = ("title",)
     primary_metric: ClassVar[str] = "macro_f1"
     default_kind: ClassVar[str] = "lightgbm"
+    chunked_kind: ClassVar[str | None] = "embedding_bag"
     record_model: ClassVar[type[BaseModel]] = ProductRecord
     description: ClassVar[str] = "Product main category from title, description, brand, seller and price."
     monitor_numeric: ClassVar[tuple[str, ...]] = ("price", "title_words", "description_words")

@@ -278,13 +278,20 @@ class ClassificationTask(Task):
             top_k += part.top_k
             if levels is not None and part.levels is not None:
                 levels += part.levels
-        y_true = frame[self.label].astype(str).tolist()
+        metrics, artifacts = self.evaluate_labels(frame[self.label].astype(str).tolist(), labels, confidences,
+                                                  classes)
+        return metrics, artifacts, ClassPredictions(labels=labels, confidences=confidences, top_k=top_k, levels=levels)
+
+    def evaluate_labels(self, y_true: list[str], labels: list[str], confidences: list[float],
+                        classes: list[str]) -> tuple[dict[str, float], dict[str, Any]]:
+        """Metrics and artifacts from each row's predicted label and confidence alone (rows scored in chunks
+        or on a cluster's workers): no per-class curves or AUC, which need every class's probability."""
         metrics = label_metrics(y_true, labels, classes)
         calibration = reliability_of(np.asarray(confidences), np.asarray(labels) == np.asarray(y_true))
         metrics["ece"] = calibration["ece"]
         artifacts = mistakes_artifacts(self.name, y_true, labels, classes) | {
             RELIABILITY_ARTIFACT: calibration, "reliability.png": reliability_figure(calibration, self.name)}
-        return metrics, artifacts, ClassPredictions(labels=labels, confidences=confidences, top_k=top_k, levels=levels)
+        return metrics, artifacts
 
     def evaluate_proba(self, model: Any, frame: pd.DataFrame,
                        proba: np.ndarray) -> tuple[dict[str, float], dict[str, Any]]:

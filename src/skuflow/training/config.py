@@ -48,6 +48,19 @@ class TuneConfig(BaseModel):
     replace: bool = Field(default=False, description="use only `space`, not the family's")
 
 
+class ClusterConfig(BaseModel):
+    """Where training runs: in this process, or partition by partition on a Dask cluster
+    (``skuflow.training.partitioned``; the scheduler is ``SKUFLOW_DASK_SCHEDULER``, else a local cluster)."""
+
+    model_config = {"extra": "forbid"}
+
+    mode: Literal["auto", "in_process", "partitioned"] = Field(
+        default="auto", description="auto: partitioned when a Parquet input would not fit this process's memory")
+    workers: int | None = Field(default=None, ge=1, description="local cluster workers (default: one per core)")
+    worker_memory: str | None = Field(default=None, description="each local worker's memory limit, e.g. 3GB")
+    partition_rows: int = Field(default=100_000, ge=1000, description="rows a worker reads at a time")
+
+
 class TrainConfig(BaseModel):
     model_config = {"extra": "forbid", "protected_namespaces": ()}
 
@@ -58,6 +71,7 @@ class TrainConfig(BaseModel):
     model: ModelConfig = Field(default_factory=ModelConfig)
     features: dict[str, Any] = Field(default_factory=dict)
     tune: TuneConfig = Field(default_factory=TuneConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
 
 
 def load_config(path: str | Path | None) -> TrainConfig:

@@ -17,6 +17,7 @@ from skuflow.data.ingest import apply_mapping, read_table
 from skuflow.data.schema import ValidationReport
 from skuflow.data.versioning import dataset_digest
 from skuflow.errors import ChampionUnavailableError, ConfigError, DataError, MissingColumnError
+from skuflow.estimators.pipeline import final_estimator
 from skuflow.monitoring.novelty import NOVELTY_ARTIFACT, NoveltyDetector
 from skuflow.monitoring.profile import Profile, build_profile, monitored_frame
 from skuflow.registry.store import PROFILE_ARTIFACT, RegistryStore
@@ -26,6 +27,7 @@ from skuflow.tasks.outputs import Predictions
 from skuflow.training.config import ModelConfig, SplitConfig, TrainConfig
 from skuflow.training.cv import cross_validate, cv_summary
 from skuflow.training.duplicates import duplicate_report
+from skuflow.training.partitioned import choose_path
 from skuflow.training.promote import Decision, promote_if_better, seen_rows_of
 from skuflow.training.seen_rows import SEEN_ROWS_ARTIFACT
 
@@ -230,28 +232,35 @@ def fit_and_register(task: Task, prepared: PreparedData, config: TrainConfig, se
         metrics, artifacts, held_out = task.evaluate(model, test_df)
         metrics["fit_seconds"] = fit_seconds
         metrics.update(cv_metrics)
-        run.log_metrics(metrics)
-        for row in getattr(model, "history_", []):  # per-epoch curves of networks, as MLflow steps
-            run.log_metrics({f"epoch.{k}": v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
-        run.log_artifacts(artifacts)
-        # what the model saw and said on held-out rows: the reference drift is measured against
-        run.log_artifacts({PROFILE_ARTIFACT: reference_profile(task, test_df, held_out, model).to_dict()})
-        # how far from its training rows an input may land before it counts as an outlier
-        novelty = NoveltyDetector.for_model(task, model, train_df, test_df)
-        if novelty is not None:
-            run.log_bytes(NOVELTY_ARTIFACT, novelty.to_bytes())
-        # what it trained on, so a later gate can compare it with a challenger on rows neither saw
-        run.log_bytes(SEEN_ROWS_ARTIFACT, seen.to_bytes())
-
         step("register")
-        example = pd.DataFrame(task.example_records(2))
-        version_no = run.log_sklearn_model(model, model_name, example, _requirements(task))
-        store.set_version_tags(model_name, version_no, {
-            "dataset_digest": digest, "skuflow.task": task.name, "skuflow.config": config.model_dump_json(),
-            **{f"metric.{k}": v for k, v in metrics.items() if not k.startswith("f1.")}, **(tags or {}),
-        })
+        version_no = record_version(run, store, task, model, model_name, config, digest, metrics, artifacts,
+                                    reference_profile(task, test_df, held_out, model),
+                                    NoveltyDetector.for_model(task, model, train_df, test_df), seen, tags)
     return Candidate(run.run_id, model_name, version_no, metrics, {"train": len(train_df), "test": len(test_df)},
                      model)
+
+
+def record_version(run: Any, store: RegistryStore, task: Task, model: Any, model_name: str, config: TrainConfig,
+                   digest: str, metrics: dict[str, float], artifacts: dict[str, Any], profile: Profile,
+                   novelty: NoveltyDetector | None, seen: Any, tags: dict[str, str] | None = None) -> int:
+    """Log what every version carries, whichever path trained it, and register it: metrics (and a network's
+    per-epoch curves), the evaluation artifacts, the reference profile drift is measured against, the novelty
+    threshold, the training rows' digests for a later gate, and the model itself."""
+    run.log_metrics(metrics)
+    for row in getattr(final_estimator(model), "history_", []):  # per-epoch curves, as MLflow steps
+        run.log_metrics({f"epoch.{k}": v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
+    run.log_artifacts(artifacts)
+    run.log_artifacts({PROFILE_ARTIFACT: profile.to_dict()})
+    if novelty is not None:
+        run.log_bytes(NOVELTY_ARTIFACT, novelty.to_bytes())
+    run.log_bytes(SEEN_ROWS_ARTIFACT, seen.to_bytes())
+    example = pd.DataFrame(task.example_records(2))
+    version_no = run.log_sklearn_model(model, model_name, example, _requirements(task))
+    store.set_version_tags(model_name, version_no, {
+        "dataset_digest": digest, "skuflow.task": task.name, "skuflow.config": config.model_dump_json(),
+        **{f"metric.{k}": v for k, v in metrics.items() if not k.startswith("f1.")}, **(tags or {}),
+    })
+    return version_no
 
 
 def check_and_promote(task: Task, candidate: Candidate, prepared: PreparedData, config: TrainConfig,
@@ -259,12 +268,20 @@ def check_and_promote(task: Task, candidate: Candidate, prepared: PreparedData, 
     """The champion gate on the candidate's evaluation rows (the split is deterministic), less every row
     the champion trained on."""
     train_df, test_df = split_frame(prepared.frame, task.label, config.split, task.strata(prepared.frame))
+    return check_and_promote_rows(task, candidate, test_df, seen_rows_of(task, train_df, group_key_of(config)),
+                                  settings)
+
+
+def check_and_promote_rows(task: Task, candidate: Candidate, rows: pd.DataFrame, seen: Any,
+                           settings: Settings) -> Decision:
+    """The gate on ``rows`` (held-out rows) given what the candidate trained on (``seen``); the decision is
+    tagged on the candidate's run."""
     store = RegistryStore(settings)
     model = candidate.model if candidate.model is not None else store.load_model(candidate.model_name,
                                                                                  candidate.version)
     try:
-        decision = promote_if_better(store, task, candidate.model_name, candidate.version, model, test_df,
-                                     seen_rows_of(task, train_df, group_key_of(config)), settings)
+        decision = promote_if_better(store, task, candidate.model_name, candidate.version, model, rows, seen,
+                                     settings)
     except ChampionUnavailableError as exc:
         store.set_run_tags(candidate.run_id, {"skuflow.promoted": "false",
                                               "skuflow.decision": f"gate failed: {exc.message}"[:4000]})
@@ -283,6 +300,12 @@ def train(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, 
     config = config or TrainConfig()
     task = get_task(config.task or task_name)
 
+    partitioned, why = choose_path(data, config.cluster.mode)
+    if partitioned:
+        from skuflow.training.partitioned import train_partitioned
+
+        step(f"path: partitioned on a Dask cluster ({why})")
+        return train_partitioned(task, str(data), config, settings, step)
     step("ingest + validate")
     prepared = prepare(task, data, config)
     candidate = fit_and_register(task, prepared, config, settings, on_step=step, cv_folds=cv_folds)
