@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-compiled-trees bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-scale bench-fuzz bench-prediction-log lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-compiled-trees bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-scale bench-cluster-training bench-fuzz bench-prediction-log lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -102,6 +102,9 @@ bench-category-paths: venv  ## the fashion catalogue's category tree: n-grams, +
 bench-scale: venv sysdeps  ## category at 10^4-10^6 rows x 20-3,000 leaves: time, memory, accuracy against fastText, serving (~2 h)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[scale-bench]'
 	$(BIN)/python benchmarks/scale.py
+
+bench-cluster-training: venv  ## 5,000,000 products x 3,000 leaves partitioned on 2 local workers of 3 GB, against in process (~45 min)
+	$(BIN)/python benchmarks/cluster_training.py
 
 bench-fuzz: venv  ## the API against its OpenAPI document: at least 20,000 schemathesis cases (~20 min)
 	SKUFLOW_FUZZ_EXAMPLES=1500 SKUFLOW_FUZZ_MIN_CASES=20000 $(BIN)/python -m pytest -q -rP -p no:cacheprovider tests/integration/test_openapi_fuzz.py

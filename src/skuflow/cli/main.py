@@ -152,21 +152,37 @@ def data_generate(
     leaves: Annotated[int | None, typer.Option(min=2, help="file products under a ragged tree of this many leaf "
                                                            "categories (category holds the path)")] = None,
     depth: Annotated[int, typer.Option(min=2, help="the tree's deepest level (with --leaves)")] = 5,
+    parts: Annotated[int, typer.Option(min=1, help="with --leaves: write a Parquet folder of this many files, "
+                                                   "one part in memory at a time")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a synthetic product catalogue: the demo's eight categories, or with --leaves a deep category tree."""
+    import hashlib
+
     from skuflow.data.generate import DriftKnobs, generate_catalogue
     from skuflow.data.ingest import write_table
     from skuflow.data.tree_catalogue import generate_tree_catalogue
     from skuflow.data.versioning import dataset_digest
 
+    if parts > 1 and not leaves:
+        from skuflow.errors import ConfigError
+
+        fail(ConfigError("--parts writes a category tree's catalogue in pieces: give --leaves too"), as_json)
     try:
-        frame = generate_tree_catalogue(rows, leaves, depth, seed) if leaves else \
-            generate_catalogue(rows, seed=seed, knobs=DriftKnobs(price_scale=price_scale))
-        write_table(frame, out)
+        if parts == 1:
+            frame = generate_tree_catalogue(rows, leaves, depth, seed) if leaves else \
+                generate_catalogue(rows, seed=seed, knobs=DriftKnobs(price_scale=price_scale))
+            write_table(frame, out)
+            emit({"rows": len(frame), "out": out, "dataset_digest": dataset_digest(frame)}, as_json)
+            return
+        digests = hashlib.blake2b(digest_size=8)
+        for part in range(parts):
+            frame = generate_tree_catalogue(rows // parts + (part < rows % parts), leaves, depth, seed, part=part)
+            write_table(frame, f"{out.rstrip('/')}/part-{part:05d}.parquet")
+            digests.update(dataset_digest(frame).encode())
     except SkuflowError as exc:
         fail(exc, as_json)
-    emit({"rows": len(frame), "out": out, "dataset_digest": dataset_digest(frame)}, as_json)
+    emit({"rows": rows, "out": out, "parts": parts, "dataset_digest": digests.hexdigest()}, as_json)
 
 
 @data_app.command("ingest")

@@ -79,15 +79,17 @@ def path_of(nodes: list[Node], i: int) -> list[int]:
 
 
 def generate_tree_catalogue(rows: int, leaves: int = 300, depth: int = 5, seed: int = 0,
-                            zipf: float = 1.0, label_noise: float = 0.01) -> pd.DataFrame:
+                            zipf: float = 1.0, label_noise: float = 0.01, part: int = 0) -> pd.DataFrame:
     """``rows`` products with the canonical fields; ``category`` holds the leaf's whole path
-    (levels joined by ``label_paths.SEPARATOR``). The same arguments give the same rows."""
+    (levels joined by ``label_paths.SEPARATOR``). The same arguments give the same rows; another ``part``
+    gives other products of the same shop (same tree, brands, prices), to write a big catalogue in pieces."""
     nodes = build_tree(leaves, depth, seed)
     leaf_list = leaf_ids(nodes)
     n_leaves = len(leaf_list)
-    rng = np.random.default_rng(seed + 7919)
+    shop = np.random.default_rng(seed + 7919)  # the shop: leaf popularity, brands, prices
+    rng = np.random.default_rng([seed, part, 7919])  # this part's products
     popularity = 1.0 / np.arange(1, n_leaves + 1) ** zipf
-    rng.shuffle(popularity)
+    shop.shuffle(popularity)
     leaf_of_row = rng.choice(n_leaves, size=rows, p=popularity / popularity.sum())
     paths = [path_of(nodes, i) for i in leaf_list]
     own = [nodes[p[-1]].words for p in paths]
@@ -95,8 +97,9 @@ def generate_tree_catalogue(rows: int, leaves: int = 300, depth: int = 5, seed: 
     # a brand sells under a few leaves anywhere in the tree; a leaf's products come from its 2 brands 70% of
     # the time: brands help, but they never name the leaf alone
     n_brands = max(50, n_leaves // 3)
-    brands = [_word(rng, set()).capitalize() for _ in range(n_brands)]
-    leaf_brands = rng.integers(0, n_brands, size=(n_leaves, 2))
+    brands = [_word(shop, set()).capitalize() for _ in range(n_brands)]
+    leaf_brands = shop.integers(0, n_brands, size=(n_leaves, 2))
+    cost = 10.0 * np.exp(shop.normal(0.0, 0.8, size=n_leaves))  # each leaf has its own typical price
 
     u = rng.random((rows, 8))
     k = rng.integers(0, 1 << 30, size=(rows, 8))
@@ -115,13 +118,12 @@ def generate_tree_catalogue(rows: int, leaves: int = 300, depth: int = 5, seed: 
         brand_col.append(brand)
         descriptions.append(f"{mine[kr[7] % 3]} {above[kr[7] % len(above)]} by {brand}, "
                             f"{_FILLER[kr[1] % len(_FILLER)]} and {_FILLER[kr[2] % len(_FILLER)]}.")
-    cost = 10.0 * np.exp(rng.normal(0.0, 0.8, size=n_leaves))  # each leaf has its own typical price
     price = np.round(cost[leaf_of_row] * np.exp(rng.normal(0.0, 0.4, size=rows)), 2)
     noisy = rng.random(rows) < label_noise  # a few products filed under the wrong leaf, as in any shop
     labels = np.where(noisy, rng.integers(0, n_leaves, size=rows), leaf_of_row)
     names = np.asarray([SEPARATOR.join(nodes[j].name for j in p) for p in paths], dtype=object)
     frame = pd.DataFrame({
-        "id": [f"T{seed}-{i:08d}" for i in range(rows)],
+        "id": [f"T{seed}-{part}-{i:08d}" for i in range(rows)],
         "title": titles,
         "description": descriptions,
         "brand": brand_col,

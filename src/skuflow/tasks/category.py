@@ -44,7 +44,7 @@ _FEATURE_DEFAULTS: dict[str, dict[str, Any]] = {
 # through one matrix product per batch). Limits from make bench-scale: LightGBM with 200 classes did not finish
 # 20,000 rows in 25 minutes; the linear SVC took 38 s and 2.1 GB there, and ran out of 24 GB at 200,000 x 2,000.
 LIGHTGBM_MAX_CLASSES = 20
-LIGHTGBM_MAX_ROWS = 100_000
+LIGHTGBM_MAX_ROWS = 20_000
 LINEAR_MAX_CELLS = 1_000_000  # rows x classes
 
 

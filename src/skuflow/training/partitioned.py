@@ -83,8 +83,7 @@ def _score_held_out(part: Partition, task: Task, config: TrainConfig, model: Any
     preds = task.predict(model, test, top_k=1)
     keep = max(0, round(len(test) * keep_share))
     return {"truth": test[task.label].astype(str).tolist(), "labels": preds.labels,
-            "confidences": preds.confidences, "levels": preds.levels,
-            "rows": test.sample(n=min(keep, len(test)), random_state=part.index)}
+            "confidences": preds.confidences, "rows": test.sample(n=min(keep, len(test)), random_state=part.index)}
 
 
 def worker_peaks(client: Any) -> dict[str, float]:
@@ -169,16 +168,15 @@ def fit_partitioned(task: Task, url: str, config: TrainConfig, client: Any, step
 
 
 def score_partitioned(task: Task, config: TrainConfig, client: Any, fitted: PartitionedFit,
-                      step: Any) -> tuple[list[str], list[str], list[float], Any, pd.DataFrame]:
-    """(truth, predicted labels, confidences, levels, a sample of held-out rows) over every partition's
-    held-out rows, scored on the workers."""
+                      step: Any) -> tuple[list[str], list[str], list[float], pd.DataFrame]:
+    """(truth, predicted labels, confidences, a sample of held-out rows) over every partition's held-out rows,
+    scored on the workers."""
     parts = fitted.parts
     model_ref = client.scatter(fitted.model, broadcast=True, hash=False)
     share = min(1.0, HELD_OUT_SAMPLE_ROWS / max(fitted.scan.test_rows, 1))
     truth: list[str] = []
     labels: list[str] = []
     confidences: list[float] = []
-    levels: list[Any] | None = []
     rows = []
     for i, found in enumerate(client.gather(client.map(_score_held_out, parts, task=task, config=config,
                                                        model=model_ref, relabel=fitted.relabel, keep_share=share,
@@ -186,10 +184,9 @@ def score_partitioned(task: Task, config: TrainConfig, client: Any, fitted: Part
         truth += found["truth"]
         labels += found["labels"]
         confidences += found["confidences"]
-        levels = None if found["levels"] is None or levels is None else levels + found["levels"]
         rows.append(found["rows"])
         step(f"evaluate: partition {i + 1}/{len(parts)}")
-    return truth, labels, confidences, levels, pd.concat(rows, ignore_index=True)
+    return truth, labels, confidences, pd.concat(rows, ignore_index=True)
 
 
 def seen_rows(fitted: PartitionedFit) -> SeenRows:
@@ -273,7 +270,7 @@ def train_partitioned(task: Task, url: str, config: TrainConfig, settings: Any, 
         step(f"cluster: {len(workers)} workers")
         fitted = fit_partitioned(task, url, config, client, step, config.cluster.partition_rows)
         t_eval = time.perf_counter()
-        truth, labels, confidences, levels, held = score_partitioned(task, config, client, fitted, step)
+        truth, labels, confidences, held = score_partitioned(task, config, client, fitted, step)
         fitted.seconds["evaluate"] = time.perf_counter() - t_eval
         peaks = worker_peaks(client)
     finally:
