@@ -134,6 +134,8 @@ def serve_figures(home: Path, record: dict, duration: int) -> dict:
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
+    if stats["errors"]:
+        raise RuntimeError(f"{stats['errors']} failed requests serving {home}: {record}")
     return {"load_s": load, "serve_peak_gib": rss.stop(), **stats}
 
 
@@ -167,7 +169,7 @@ def one_size(rows: int, leaves: int, depth: int, args: argparse.Namespace) -> di
         import pandas as pd
 
         record = {k: v for k, v in pd.read_parquet(data).iloc[0].to_dict().items()
-                  if k in ("title", "description", "brand", "seller_id", "price") and v is not None}
+                  if k in ("title", "description", "brand", "seller_id", "price") and pd.notna(v)}
         row |= serve_figures(home, record, args.duration)
     return row
 
