@@ -38,7 +38,7 @@ def test_values_land_on_dotted_paths_of_a_valid_config():
 
 
 def test_every_family_declares_a_space():
-    for task, kinds in {"category": ["lightgbm", "linear", "logreg", "rf_smote"],
+    for task, kinds in {"category": ["lightgbm", "linear", "logreg", "rf_smote", "embedding_bag"],
                         "creative": ["tfidf_lr", "nblr", "score_ridge", "blend"]}.items():
         for kind in kinds:
             assert build_space(get_task(task).search_space({"kind": kind}), None, False), (task, kind)

@@ -83,6 +83,12 @@ _SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
         "features.char_ngrams": {"choices": [None, [2, 4], [2, 5], [1, 5]]},
         "features.id_weight": {"low": 0.0, "high": 2.0},
     },
+    "embedding_bag": {
+        "model.params.dim": {"choices": [32, 64, 128]},
+        "model.params.epochs": {"low": 3, "high": 10},
+        "model.params.learning_rate": {"low": 0.003, "high": 0.03, "log": True},
+        "features.word_ngrams": {"choices": [[1, 1], [1, 2], [1, 3]]},
+    },
     "rf_smote": {
         "model.params.n_estimators": {"low": 100, "high": 500, "log": True},
         "model.params.max_depth": {"choices": [None, 20, 40, 80]},
