@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from skuflow.errors import SkuflowError
 
@@ -40,8 +41,9 @@ def fail(exc: SkuflowError, as_json: bool) -> None:
 
 @contextmanager
 def steps(title: str) -> Iterator[Callable[[str], None]]:
-    """A spinner with elapsed time; call the yielded function to name the current step."""
-    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+    """A spinner with elapsed time; call the yielded function to name the current step. A step that ends in
+    ``i/N`` ("fit: epoch 2/5, partition 7/50") fills a bar to i of N."""
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err_console, transient=False) as progress:
         task_id = progress.add_task(title, total=None)
 
@@ -49,7 +51,10 @@ def steps(title: str) -> Iterator[Callable[[str], None]]:
             if name.startswith(_KEPT_STEPS):  # what the user must read stays on screen above the spinner
                 progress.console.print(f"[yellow]{name}[/yellow]" if name.startswith("warning") else name,
                                        highlight=False, soft_wrap=True)
-            progress.update(task_id, description=f"{title}: {name}")
+            counted = _COUNTED.search(name)
+            progress.update(task_id, description=f"{title}: {name}",
+                            completed=int(counted.group(1)) if counted else 0,
+                            total=int(counted.group(2)) if counted else None)
 
         # long fits (networks, epoch by epoch) report through logging; show their latest line
         handler = _StepHandler(on_step)
@@ -65,7 +70,8 @@ def steps(title: str) -> Iterator[Callable[[str], None]]:
 
 
 _PROGRESS_LOGGERS = ("skuflow.images", "skuflow.text", "skuflow.estimators")
-_KEPT_STEPS = ("warning:", "model:")
+_KEPT_STEPS = ("warning:", "model:", "path:")
+_COUNTED = re.compile(r"(\d+)/(\d+)\s*$")
 
 
 class _StepHandler(logging.Handler):

@@ -163,8 +163,8 @@ class Trainer:
             self.loss_sum, self.right, self.seen, self.done = (self.loss_sum + loss, self.right + hits,
                                                                self.seen + len(idx), self.done + 1)
             if self.done % 200 == 0:  # the CLI shows the latest line (skuflow.cli.output.steps)
-                log.info("epoch %d/%d: batch %d/%d, loss %.3f", self.epoch, model.epochs, self.done,
-                         self.total, self.loss_sum / max(1, self.seen))
+                log.info("epoch %d/%d, loss %.3f: batch %d/%d", self.epoch, model.epochs,
+                         self.loss_sum / max(1, self.seen), self.done, self.total)
 
     def end_epoch(self) -> dict[str, float]:
         row = {"epoch": self.epoch, "loss": self.loss_sum / max(1, self.seen),
