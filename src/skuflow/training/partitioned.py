@@ -70,16 +70,24 @@ def _scan(part: Partition, task: Task, config: TrainConfig, sample_share: float)
             "sample": train.sample(n=min(take, len(train)), random_state=part.index), "digests": digests}
 
 
-def _featurize(part: Partition, task: Task, config: TrainConfig, features: Any, classes: np.ndarray,
-               relabel: dict[str, str]) -> tuple[Any, np.ndarray]:
-    train, _, _, _ = _split_rows(task, config, part, relabel)
-    codes = pd.Categorical(train[task.label].astype(str), categories=classes).codes.astype(np.int64)
+@dataclass
+class Labels:
+    """The classes (sorted) and the folds of thin leaves, shipped to the workers once as one object."""
+
+    classes: np.ndarray
+    relabel: dict[str, str]
+
+
+def _featurize(part: Partition, task: Task, config: TrainConfig, features: Any,
+               labels: Labels) -> tuple[Any, np.ndarray]:
+    train, _, _, _ = _split_rows(task, config, part, labels.relabel)
+    codes = pd.Categorical(train[task.label].astype(str), categories=labels.classes).codes.astype(np.int64)
     return features.transform(train), codes
 
 
-def _score_held_out(part: Partition, task: Task, config: TrainConfig, model: Any, relabel: dict[str, str],
+def _score_held_out(part: Partition, task: Task, config: TrainConfig, model: Any, labels: Labels,
                     keep_share: float) -> dict[str, Any]:
-    _, test, _, _ = _split_rows(task, config, part, relabel)
+    _, test, _, _ = _split_rows(task, config, part, labels.relabel)
     preds = task.predict(model, test, top_k=1)
     keep = max(0, round(len(test) * keep_share))
     return {"truth": test[task.label].astype(str).tolist(), "labels": preds.labels,
@@ -143,8 +151,11 @@ def fit_partitioned(task: Task, url: str, config: TrainConfig, client: Any, step
     features.fit(sample, sample[task.label])
     features_ref = client.scatter(features, broadcast=True, hash=False)
     t1 = time.perf_counter()
-    matrices = client.map(_featurize, parts, task=task, config=config, features=features_ref, classes=classes,
-                          relabel=relabel, pure=False)
+    # large arguments travel once each, as futures: inlined, a 3,000-class array became a task of its own whose
+    # key clashed between calls ("AssertionError: <TaskState 'classes' processing>")
+    labels_ref = client.scatter(Labels(classes, relabel), broadcast=True, hash=False)
+    matrices = client.map(_featurize, parts, task=task, config=config, features=features_ref, labels=labels_ref,
+                          pure=False)
     step(f"features: {len(parts)} partitions on {len(client.scheduler_info()['workers'])} workers")
 
     trainer = classifier.trainer(features.n_features_out_, classes, np.asarray([counts[c] for c in classes]))
@@ -173,13 +184,14 @@ def score_partitioned(task: Task, config: TrainConfig, client: Any, fitted: Part
     scored on the workers."""
     parts = fitted.parts
     model_ref = client.scatter(fitted.model, broadcast=True, hash=False)
+    labels_ref = client.scatter(Labels(fitted.classes, fitted.relabel), broadcast=True, hash=False)
     share = min(1.0, HELD_OUT_SAMPLE_ROWS / max(fitted.scan.test_rows, 1))
     truth: list[str] = []
     labels: list[str] = []
     confidences: list[float] = []
     rows = []
     for i, found in enumerate(client.gather(client.map(_score_held_out, parts, task=task, config=config,
-                                                       model=model_ref, relabel=fitted.relabel, keep_share=share,
+                                                       model=model_ref, labels=labels_ref, keep_share=share,
                                                        pure=False))):
         truth += found["truth"]
         labels += found["labels"]
