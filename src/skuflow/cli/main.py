@@ -176,6 +176,7 @@ def data_generate(
             emit({"rows": len(frame), "out": out, "dataset_digest": dataset_digest(frame)}, as_json)
             return
         digests = hashlib.blake2b(digest_size=8)
+        assert leaves  # --parts without --leaves was refused above
         for part in range(parts):
             frame = generate_tree_catalogue(rows // parts + (part < rows % parts), leaves, depth, seed, part=part)
             write_table(frame, f"{out.rstrip('/')}/part-{part:05d}.parquet")

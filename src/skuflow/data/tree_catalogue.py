@@ -59,7 +59,7 @@ def build_tree(leaves: int, depth: int, seed: int = 0) -> list[Node]:
         if not weights.sum():
             raise ValueError(f"{leaves} leaves do not fit in {depth} levels")
         pick = open_leaves.pop(int(rng.choice(len(open_leaves), p=weights / weights.sum())))
-        for _ in range(int(min(rng.integers(2, 7), leaves - len(open_leaves)))):
+        for _ in range(min(int(rng.integers(2, 7)), leaves - len(open_leaves))):
             nodes.append(Node(_word(rng, seen), [_word(rng, seen) for _ in range(3)], pick, nodes[pick].depth + 1))
             open_leaves.append(len(nodes) - 1)
     return nodes

@@ -143,7 +143,8 @@ class Trainer:
         # the bias starts at the class log-priors: rare classes are not pushed up while the rest is learned
         model.bias_ = np.log(np.clip(class_counts / max(rows, 1), 1e-9, None)).astype(np.float32)
         model.history_ = []
-        self.opt = (_Adam(model.embeddings_.shape), _Adam(model.weights_.shape), _Adam(model.bias_.shape))
+        self.opt: tuple[_Adam, ...] = (_Adam(model.embeddings_.shape), _Adam(model.weights_.shape),
+                                       _Adam(model.bias_.shape))
         self.total = max(1, -(-rows // model.batch_size)) * model.epochs
         self.done, self.epoch = 0, 1
         self._reset_epoch()

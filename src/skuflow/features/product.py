@@ -277,7 +277,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         if not ngrams:
             return None
         if self.hash_bits:  # no vocabulary: columns by hash, IDF from a sample (features.hashed_text)
-            return HashedTfidf(analyzer, tuple(ngrams), 2**int(self.hash_bits)).fit(texts)
+            return HashedTfidf(analyzer, (int(ngrams[0]), int(ngrams[1])), 2**int(self.hash_bits)).fit(texts)
         extra = {"token_pattern": r"(?u)\b\w+\b"} if analyzer == "word" else {}
 
         def fitted() -> TfidfVectorizer:

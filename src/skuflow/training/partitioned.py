@@ -30,6 +30,8 @@ from skuflow.data.schema import ValidationReport
 from skuflow.errors import ConfigError, DataError
 from skuflow.label_paths import fold_rare_counts
 from skuflow.tasks.base import Task
+from skuflow.tasks.classification import ClassificationTask
+from skuflow.tasks.outputs import ClassPredictions
 from skuflow.training.config import TrainConfig
 from skuflow.training.seen_rows import SeenRows, row_digests
 
@@ -89,6 +91,7 @@ def _score_held_out(part: Partition, task: Task, config: TrainConfig, model: Any
                     keep_share: float) -> dict[str, Any]:
     _, test, _, _ = _split_rows(task, config, part, labels.relabel)
     preds = task.predict(model, test, top_k=1)
+    assert isinstance(preds, ClassPredictions)  # chunked families are classifiers (train_partitioned checks)
     keep = max(0, round(len(test) * keep_share))
     return {"truth": test[task.label].astype(str).tolist(), "labels": preds.labels,
             "confidences": preds.confidences, "rows": test.sample(n=min(keep, len(test)), random_state=part.index)}
@@ -267,7 +270,7 @@ def train_partitioned(task: Task, url: str, config: TrainConfig, settings: Any, 
     )
 
     started = time.perf_counter()
-    if task.chunked_kind is None:
+    if task.chunked_kind is None or not isinstance(task, ClassificationTask):
         raise ConfigError(f"task '{task.name}' has no model family that trains partition by partition; "
                           "set cluster.mode: in_process")
     if not config.model.kind:
