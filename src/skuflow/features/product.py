@@ -56,6 +56,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
     ``hash_bits`` replaces the learned n-gram vocabularies by ``2**hash_bits`` hashed columns each
     (``skuflow.features.hashed_text``): memory no longer grows with the catalogue, and partitions or workers
     featurize alone. Big catalogues need it; explanations name a column by a sampled n-gram that lands there.
+    ``"auto"`` sizes the table from the training rows (``_text_bits``), so a small catalogue gets a small model.
 
     ``share_vectors`` (tuning trials only) reuses vectoriser fits and text blocks of the same rows across
     trials in one process (``skuflow.features.shared``).
@@ -82,7 +83,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         numeric: tuple[str, ...] = (),
         attribute_weight: float = 0.3,
         embedding_weight: float = 0.0,
-        hash_bits: int | None = None,
+        hash_bits: int | str | None = None,
     ) -> None:
         self.text_fields = text_fields
         self.id_fields = id_fields
@@ -277,7 +278,7 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         if not ngrams:
             return None
         if self.hash_bits:  # no vocabulary: columns by hash, IDF from a sample (features.hashed_text)
-            return HashedTfidf(analyzer, (int(ngrams[0]), int(ngrams[1])), 2**int(self.hash_bits)).fit(texts)
+            return HashedTfidf(analyzer, (int(ngrams[0]), int(ngrams[1])), 2**self._text_bits(len(texts))).fit(texts)
         extra = {"token_pattern": r"(?u)\b\w+\b"} if analyzer == "word" else {}
 
         def fitted() -> TfidfVectorizer:
@@ -292,13 +293,22 @@ class ProductFeaturizer(TransformerMixin, BaseEstimator):
         self.shared_keys_[id(vec)] = key
         return vec
 
+    def _text_bits(self, rows: int) -> int:
+        """``hash_bits``, or for "auto" two bits above the training rows' own (16 to 20): on the synthetic trees
+        2^16 columns matched 2^20 at 10^4 rows (accuracy 0.735 vs 0.727, a 16 MB model instead of 340 MB) and
+        2^17 lost 0.002 at 10^5 rows; a million rows get the full 2^20."""
+        if self.hash_bits != "auto":
+            return int(self.hash_bits or 0)
+        return int(np.clip(math.ceil(math.log2(max(rows, 2))) + 2, 16, 20))
+
     def fit(self, X: Table, y=None) -> ProductFeaturizer:
         texts = self._texts(X)
         self.shared_keys_: dict[int, tuple] = {}
         self.word_vectorizer_ = self._fit_tfidf(texts, "word", self.word_ngrams, self.max_word_features)
         self.char_vectorizer_ = self._fit_tfidf(texts, "char_wb", self.char_ngrams, self.max_char_features)
         self.cross_char_vectorizer_ = self._fit_tfidf(texts, "char", self.cross_char_ngrams, self.max_char_features)
-        self.n_hash_features_ = 2**self.id_hash_bits
+        self.n_hash_features_ = 2**(min(self.id_hash_bits, self._text_bits(len(X)) - 2)
+                                    if self.hash_bits == "auto" else self.id_hash_bits)
         self.id_names_ = self._frequent_id_tokens(X) if self.id_weight else {}
         if self.numeric:  # a number at the training rows' 99th percentile lands near 1, like TF-IDF weights
             logged, missing = self._declared_numbers(X)

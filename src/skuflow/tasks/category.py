@@ -36,7 +36,7 @@ _FEATURE_DEFAULTS: dict[str, dict[str, Any]] = {
     "lightgbm": {"char_ngrams": None, "max_word_features": 5000, "min_df": 2, "id_hash_bits": 12},
     "rf_smote": {"char_ngrams": None, "max_word_features": 5000, "min_df": 2, "id_hash_bits": 12},
     # hashed words and word pairs: no vocabulary to hold, the same columns in every process
-    "embedding_bag": {"hash_bits": 20, "char_ngrams": None, "word_ngrams": (1, 2), "id_hash_bits": 18},
+    "embedding_bag": {"hash_bits": "auto", "char_ngrams": None, "word_ngrams": (1, 2), "id_hash_bits": 18},
 }
 
 # The family a config without ``model.kind`` gets, by training rows x classes (the cost of a one-vs-rest or
