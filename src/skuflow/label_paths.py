@@ -64,38 +64,33 @@ class Tree:
         return Tree(list(classes), levels)
 
 
-_TREES: OrderedDict[int, tuple[object, Tree | None]] = OrderedDict()
-_NAMES: OrderedDict[tuple[str, int], tuple[object, list[str]]] = OrderedDict()
+_READ: OrderedDict[int, tuple[object, list[str], Tree | None]] = OrderedDict()
+
+
+def _read(model_classes: object) -> tuple[list[str], Tree | None]:
+    """A model's ``classes_`` as Python strings and as a ``Tree`` (None when they are not paths), remembered per
+    classes object: a 3,000-leaf model would otherwise rebuild both (milliseconds) on every request. The cache
+    holds the object, so its id is not reused while cached."""
+    key = id(model_classes)
+    hit = _READ.get(key)
+    if hit is not None and hit[0] is model_classes:
+        _READ.move_to_end(key)
+        return hit[1], hit[2]
+    names = [str(c) for c in model_classes]  # type: ignore[attr-defined]
+    tree = Tree.of(names) if is_path_labels(names) else None
+    _READ[key] = (model_classes, names, tree)
+    while len(_READ) > 16:
+        _READ.popitem(last=False)
+    return names, tree
 
 
 def tree_of(model_classes: object) -> Tree | None:
-    """The ``Tree`` of a model's ``classes_`` (None when they are not paths), remembered per classes object:
-    a 3,000-leaf model would otherwise rebuild it (milliseconds) on every request. The cache holds the object,
-    so its id is not reused while cached."""
-    key = id(model_classes)
-    hit = _TREES.get(key)
-    if hit is not None and hit[0] is model_classes:
-        _TREES.move_to_end(key)
-        return hit[1]
-    classes = [str(c) for c in model_classes]  # type: ignore[attr-defined]
-    tree = Tree.of(classes) if is_path_labels(classes) else None
-    _TREES[key] = (model_classes, tree)
-    while len(_TREES) > 16:
-        _TREES.popitem(last=False)
-    return tree
+    return _read(model_classes)[1]
 
 
 def class_names(model_classes: object) -> list[str]:
-    """A model's classes as Python strings (numpy str scalars are slow to build), remembered like ``tree_of``."""
-    key = ("names", id(model_classes))
-    hit = _NAMES.get(key)
-    if hit is not None and hit[0] is model_classes:
-        return hit[1]
-    names = [str(c) for c in model_classes]  # type: ignore[attr-defined]
-    _NAMES[key] = (model_classes, names)
-    while len(_NAMES) > 16:
-        _NAMES.popitem(last=False)
-    return names
+    """Python strings: numpy str scalars are slow to build."""
+    return _read(model_classes)[0]
 
 
 def level_predictions(proba: np.ndarray, tree: Tree, best: np.ndarray) -> list[list[tuple[str, float]]]:
