@@ -86,16 +86,6 @@ def test_data_generate(home):
     assert last_json(r.stdout)["rows"] == 120 and len(pd.read_parquet(out)) == 120
 
 
-def test_up_trains_once_then_reuses_the_champion(home, monkeypatch):
-    monkeypatch.setenv("SKUFLOW_HOME", str(home / "up"))
-    get_settings.cache_clear()
-    r = runner.invoke(app, ["up", "--data", "synthetic:600", "--no-serve"])
-    assert r.exit_code == 0, r.output
-    assert "is champion" in r.stderr and "curl -s -X POST http://127.0.0.1:8000/v1/category/predict" in r.stdout
-    r = runner.invoke(app, ["up", "--no-serve"])
-    assert r.exit_code == 0 and "Reusing champion category v1" in r.stderr
-
-
 def test_drift_report_writes_html_and_logs_to_mlflow(trained_home, tmp_path, monkeypatch):
     from skuflow.data.generate import DriftKnobs
     from skuflow.monitoring.prediction_log import PredictionLog

@@ -1,93 +1,35 @@
 """Seeded synthetic product catalogue: the platform's demo and test data.
 
-Titles and descriptions are composed from adjectives x product types per category; sellers and brands
-are high-cardinality and partly specialised, as on a real marketplace. Knobs shift the distributions
-so that drift detection and retraining can be exercised on demand.
+Titles are written many ways from a broad vocabulary (``skuflow.data.vocabulary``): hundreds of product
+kinds per category, features, sizes, audiences, real-world brands that sell in several categories and
+invented ones. Descriptions, brands, sellers and prices go missing at export-like rates, so a model has to
+read the title. Sellers and brands are high-cardinality and partly specialised, as on a real marketplace.
+Knobs shift the distributions so that drift detection and retraining can be exercised on demand.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-CATALOGUE: dict[str, dict[str, list[str]]] = {
-    "electronics": {
-        "types": ["wireless headphones", "bluetooth speaker", "smartphone", "tablet", "smartwatch",
-                  "usb-c charger", "power bank", "laptop", "webcam", "gaming mouse", "mechanical keyboard",
-                  "hdmi cable"],
-        "features": ["noise cancelling", "fast charging", "long battery life", "4k display", "hi-fi sound",
-                     "water resistant", "128gb storage", "backlit keys"],
-    },
-    "home_kitchen": {
-        "types": ["frying pan", "chef knife", "coffee maker", "blender", "toaster", "cutting board",
-                  "dinner plate set", "kettle", "stand mixer", "air fryer", "food container set", "saucepan"],
-        "features": ["non-stick coating", "dishwasher safe", "stainless steel", "bpa free", "ceramic finish",
-                     "easy to clean", "induction ready", "heat resistant handle"],
-    },
-    "fashion": {
-        "types": ["cotton t-shirt", "denim jeans", "summer dress", "wool sweater", "leather jacket",
-                  "running shorts", "silk scarf", "hoodie", "chino trousers", "linen shirt", "maxi skirt",
-                  "rain coat"],
-        "features": ["slim fit", "breathable fabric", "machine washable", "relaxed cut", "organic cotton",
-                     "stretch denim", "soft lining", "hidden pockets"],
-    },
-    "beauty": {
-        "types": ["face serum", "moisturising cream", "lipstick", "shampoo", "conditioner", "eye shadow palette",
-                  "sunscreen spf 50", "perfume", "nail polish", "face mask", "body lotion", "hair oil"],
-        "features": ["vitamin c", "hyaluronic acid", "paraben free", "long lasting", "vegan formula",
-                     "dermatologist tested", "fragrance free", "for sensitive skin"],
-    },
-    "sports_outdoors": {
-        "types": ["yoga mat", "dumbbell set", "camping tent", "hiking backpack", "water bottle", "tennis racket",
-                  "football", "cycling helmet", "sleeping bag", "resistance bands", "trekking poles",
-                  "swim goggles"],
-        "features": ["lightweight", "anti-slip", "weatherproof", "ergonomic grip", "foldable",
-                     "shock absorbing", "uv protection", "adjustable straps"],
-    },
-    "toys_games": {
-        "types": ["building blocks", "board game", "jigsaw puzzle", "plush teddy bear", "remote control car",
-                  "doll house", "card game", "wooden train set", "science kit", "action figure", "kite",
-                  "play dough set"],
-        "features": ["ages 3+", "educational", "non-toxic paint", "family fun", "battery operated",
-                     "1000 pieces", "collectible", "develops motor skills"],
-    },
-    "books": {
-        "types": ["mystery novel", "cookbook", "children's picture book", "science fiction novel", "biography",
-                  "travel guide", "self-help book", "history book", "poetry collection", "graphic novel",
-                  "programming handbook", "fantasy saga"],
-        "features": ["hardcover", "paperback", "illustrated", "bestseller", "first edition", "signed copy",
-                     "large print", "annotated"],
-    },
-    "grocery": {
-        "types": ["green tea", "ground coffee", "dark chocolate", "olive oil", "pasta", "granola",
-                  "honey", "basmati rice", "peanut butter", "spice mix", "protein bar", "sparkling water"],
-        "features": ["organic", "gluten free", "fair trade", "sugar free", "family pack", "cold pressed",
-                     "single origin", "high protein"],
-    },
-}
-
-ADJECTIVES = ["premium", "classic", "compact", "deluxe", "essential", "modern", "vintage", "eco", "pro",
-              "ultra", "everyday", "smart", "handmade", "limited edition", "travel", "heavy duty"]
-COLOURS = ["black", "white", "red", "blue", "green", "grey", "pink", "beige", "navy", "silver"]
-BRAND_SYLLABLES = ["ko", "va", "ri", "zen", "lu", "mar", "tek", "no", "sa", "bel", "dor", "fi", "qu", "xo"]
+from skuflow.data.vocabulary import (
+    ADJECTIVES, BOOK_WORDS, COLOURS, FIRST_NAMES, SHARED_KINDS, SURNAMES, VOCABULARY, CategoryWords,
+)
 
 # median price (USD) per category; prices are log-normal around it and clipped to $10-$500
 PRICE_MEDIAN = {"electronics": 120.0, "home_kitchen": 45.0, "fashion": 40.0, "beauty": 22.0,
                 "sports_outdoors": 55.0, "toys_games": 28.0, "books": 16.0, "grocery": 12.0}
 
-CATEGORIES = list(CATALOGUE)
+CATEGORIES = list(VOCABULARY)
+BRAND_SYLLABLES = ["ko", "va", "ri", "zen", "lu", "mar", "tek", "no", "sa", "bel", "dor", "fi", "qu", "xo"]
 
-# product types that honestly belong to several categories: they keep the task from being trivial
-SHARED_TYPES = {
-    "gift set": ["beauty", "grocery", "toys_games", "home_kitchen"],
-    "travel bag": ["fashion", "sports_outdoors", "electronics"],
-    "water bottle": ["sports_outdoors", "home_kitchen", "grocery"],
-    "starter kit": ["beauty", "toys_games", "electronics", "sports_outdoors"],
-    "bundle": list(CATALOGUE),
-    "accessory": ["electronics", "fashion", "sports_outdoors"],
-}
+# How often a listing leaves a field empty (marketplace exports leave these out often; the title never).
+MISSING = {"description": 0.35, "brand": 0.2, "seller_id": 0.1, "price": 0.1}
+MARKETING = ("Great value.", "Customer favourite.", "Ships in 24h.", "Gift ready.", "Free returns.",
+             "Top rated.", "New for this season.", "")
 
 
 @dataclass
@@ -109,6 +51,75 @@ def _brands(rng: np.random.Generator, n: int) -> list[str]:
     return sorted(names)
 
 
+class _Writer:
+    """Writes one listing's title and description the many ways shops do."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+
+    def pick(self, options: Any) -> Any:
+        return options[int(self.rng.integers(len(options)))]
+
+    def chance(self, p: float) -> bool:
+        return bool(self.rng.random() < p)
+
+    def model_code(self) -> str:
+        letters = "".join(self.rng.choice(list("ABCDEFGHKMNPRSTVXZ"), size=int(self.rng.integers(1, 3))))
+        return f"{letters}{int(self.rng.integers(1, 999))}" + (" Pro" if self.chance(0.15) else "")
+
+    def title(self, words: CategoryWords, kind: str, brand: str | None, colour: str, book: bool) -> str:
+        if book:
+            return self.book_title(words, kind)
+        kind_part = kind
+        if words.audiences and self.chance(0.35):
+            kind_part = f"{self.pick(words.audiences)} {kind_part}"
+        if self.chance(0.35):
+            kind_part = f"{self.pick(words.features)} {kind_part}"
+        elif self.chance(0.25):
+            kind_part = f"{self.pick(ADJECTIVES)} {kind_part}"
+        head = []
+        if brand and self.chance(0.8):
+            head.append(brand)
+            if self.chance(0.25):
+                head.append(self.model_code())
+        tail = []
+        if self.chance(0.45):
+            tail.append(self.pick(words.sizes))
+        if self.chance(0.3):
+            tail.append(colour)
+        if self.chance(0.35):
+            tail.append(self.pick(words.features))
+        sep = self.pick((" ", ", ", " - ", " | "))
+        title = " ".join([*head, kind_part]) + (sep + " ".join(tail) if tail else "")
+        if self.chance(0.4):  # Title Case, as many shops write it
+            return " ".join(w[:1].upper() + w[1:] for w in title.split(" "))
+        return title[0].upper() + title[1:]
+
+    def book_title(self, words: CategoryWords, kind: str) -> str:
+        w = [self.pick(BOOK_WORDS).capitalize() for _ in range(2)]
+        name = self.pick((f"The {w[0]} {w[1]}", f"{w[0]} of {w[1]}", f"The {w[0]}", f"A {w[0]} in the {w[1]}",
+                          f"{w[0]} and {w[1]}", f"{w[0]}: {self.pick(BOOK_WORDS).capitalize()} {w[1]}"))
+        author = f"{self.pick(FIRST_NAMES)} {self.pick(SURNAMES)}"
+        parts = [name]
+        if self.chance(0.5):
+            parts.append(f"by {author}")
+        form = self.rng.random()
+        if form < 0.35:
+            parts.append(f"({self.pick(words.features)})")
+        elif form < 0.7:
+            parts = [f"{kind.capitalize()}:", *parts] if self.chance(0.3) else [*parts, f"- {kind}"]
+        elif form < 0.85:
+            parts = [f"{author}:", name, self.pick(words.sizes)]
+        return " ".join(parts)
+
+    def description(self, kind: str, brand: str | None, colour: str, words: CategoryWords) -> str:
+        feats = self.rng.choice(words.features, size=2, replace=False)
+        by = f" by {brand}" if brand else ""
+        first = self.pick((f"This {kind}{by} comes in {colour}.", f"{kind.capitalize()}{by}.",
+                           f"A {self.pick(ADJECTIVES)} {kind} for every day."))
+        return f"{first} {feats[0].capitalize()}, {feats[1]}. {self.pick(MARKETING)}".strip()
+
+
 def generate_catalogue(
     rows: int,
     seed: int = 0,
@@ -116,7 +127,7 @@ def generate_catalogue(
     n_sellers: int = 3000,
     n_brands: int = 800,
     start: str = "2026-01-01",
-    shared_type_share: float = 0.15,
+    shared_type_share: float = 0.08,
     label_noise: float = 0.02,
 ) -> pd.DataFrame:
     """Return ``rows`` synthetic products with the canonical fields.
@@ -126,59 +137,55 @@ def generate_catalogue(
     """
     knobs = knobs or DriftKnobs()
     pop = np.random.default_rng(seed)
-    brands = _brands(pop, n_brands)
-    # each brand and seller leans towards one "home" category, as real ones do
+    invented = _brands(pop, n_brands)
+    # each invented brand and seller leans towards one "home" category, as real ones do
     brand_home = pop.integers(0, len(CATEGORIES), size=n_brands)
     seller_home = pop.integers(0, len(CATEGORIES), size=n_sellers)
     seller_ids = np.array([f"S{10000 + i}" for i in range(n_sellers)])
+    every_brand = sorted({b for words in VOCABULARY.values() for b in words.brands})
 
     rng = np.random.default_rng(seed + 1_000_003)
+    write = _Writer(rng)
     weights = np.array([knobs.category_weights.get(c, 1.0) for c in CATEGORIES], dtype=float)
     weights = weights / weights.sum()
     cat_idx = rng.choice(len(CATEGORIES), size=rows, p=weights)
+    missing = {f: rng.random(rows) < share for f, share in MISSING.items()}
 
     titles, descriptions, brand_col, seller_col, prices = [], [], [], [], []
-    for ci in cat_idx:
+    for i, ci in enumerate(cat_idx):
         cat = CATEGORIES[ci]
-        spec = CATALOGUE[cat]
-        shared = [t for t, cats in SHARED_TYPES.items() if cat in cats]
-        if rng.random() < shared_type_share and shared:
-            ptype = shared[int(rng.integers(len(shared)))]
-        else:
-            ptype = spec["types"][rng.integers(len(spec["types"]))]
-        adj = ADJECTIVES[rng.integers(len(ADJECTIVES))]
-        colour = COLOURS[rng.integers(len(COLOURS))]
-        feats = rng.choice(spec["features"], size=2, replace=False)
-        # brand: 70% from the category's own brands, otherwise any brand
-        if rng.random() < 0.7:
+        words = VOCABULARY[cat]
+        shared = [k for k, cats in SHARED_KINDS.items() if cat in cats]
+        kind = write.pick(shared) if shared and write.chance(shared_type_share) else write.pick(words.kinds)
+        colour = write.pick(COLOURS)
+        # brand: the category's own real brands, an invented brand leaning here, or any brand at all
+        draw = rng.random()
+        if draw < 0.45:
+            brand = write.pick(words.brands)
+        elif draw < 0.85:
             pool = np.flatnonzero(brand_home == ci)
-            b = brands[int(rng.choice(pool))] if len(pool) else brands[int(rng.integers(n_brands))]
+            brand = invented[int(rng.choice(pool))] if len(pool) else write.pick(invented)
         else:
-            b = brands[int(rng.integers(n_brands))]
-        if knobs.new_seller_share and rng.random() < knobs.new_seller_share:
+            brand = write.pick(every_brand) if write.chance(0.5) else write.pick(invented)
+        if knobs.new_seller_share and write.chance(knobs.new_seller_share):
             seller = f"N{int(rng.integers(100000, 999999))}"
-        elif rng.random() < 0.6:
+        elif write.chance(0.6):
             pool = np.flatnonzero(seller_home == ci)
             seller = seller_ids[int(rng.choice(pool))] if len(pool) else seller_ids[0]
         else:
             seller = seller_ids[int(rng.integers(n_sellers))]
-        words = f"{adj} {colour} {ptype}".split()
+        title = write.title(words, kind, brand, colour, book=cat == "books" and kind in words.kinds)
         if knobs.text_noise:
-            words = [f"x{int(rng.integers(1_000_000))}" if rng.random() < knobs.text_noise else w for w in words]
-        title = f"{b} " + " ".join(words)
-        if rng.random() < 0.5:
-            title += f" - {feats[0]}"
-        desc = (f"This {adj} {ptype} by {b} comes in {colour}. "
-                f"{feats[0].capitalize()}, {feats[1]}. "
-                f"{rng.choice(['Great value.', 'Customer favourite.', 'Ships in 24h.', 'Gift ready.', ''])}")
-        price = PRICE_MEDIAN[cat] * float(np.exp(rng.normal(0.0, 0.55)))
+            title = " ".join(f"x{int(rng.integers(1_000_000))}" if write.chance(knobs.text_noise) else w
+                             for w in title.split())
         titles.append(title)
-        descriptions.append(desc.strip())
-        brand_col.append(b)
-        seller_col.append(seller)
-        prices.append(price)
+        descriptions.append(None if missing["description"][i] else write.description(kind, brand, colour, words))
+        brand_col.append(None if missing["brand"][i] else brand)
+        seller_col.append(None if missing["seller_id"][i] else str(seller))
+        prices.append(PRICE_MEDIAN[cat] * float(np.exp(rng.normal(0.0, 0.55))))
 
     price_arr = np.clip(np.array(prices) * knobs.price_scale, 10.0, 500.0).round(2)
+    price_arr[missing["price"]] = np.nan
     rating = np.clip(rng.normal(4.0, 0.6, size=rows) + knobs.rating_shift, 2.0, 5.0).round(1)
     t0 = pd.Timestamp(start)
     created = t0 + pd.to_timedelta(np.sort(rng.uniform(0, 90 * 86400, size=rows)), unit="s")
