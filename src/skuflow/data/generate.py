@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from skuflow.data.vocabulary import (
-    ADJECTIVES, BOOK_WORDS, COLOURS, FIRST_NAMES, SHARED_KINDS, SURNAMES, VOCABULARY, CategoryWords,
+    ADJECTIVES,
+    BOOK_WORDS,
+    COLOURS,
+    FIRST_NAMES,
+    SHARED_KINDS,
+    SURNAMES,
+    VOCABULARY,
+    CategoryWords,
 )
 
 # median price (USD) per category; prices are log-normal around it and clipped to $10-$500
