@@ -19,7 +19,7 @@ from _common import print_table  # noqa: E402
 
 
 def main() -> None:
-    from skuflow.data.generate import generate_catalogue
+    from skuflow.data.generate import generate_catalogue, listing_records
     from skuflow.monitoring.metrics import ApiMetrics
     from skuflow.monitoring.prediction_log import PredictionLog
     from skuflow.registry.store import RegistryStore
@@ -38,7 +38,7 @@ def main() -> None:
     plog = PredictionLog(str(settings.prediction_log_url))
     with_log, without_log = Scorer(ApiMetrics(), plog), Scorer(ApiMetrics(), None)
     records = generate_catalogue(2000, seed=5)[["title", "description", "brand", "seller_id", "price"]]
-    records = records.to_dict(orient="records")
+    records = listing_records(records)
     n = 20_000
     times = {"with log": [], "without log": []}
     for i in range(n):

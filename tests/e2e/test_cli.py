@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from skuflow.cli.main import app
-from skuflow.data.generate import generate_catalogue
+from skuflow.data.generate import generate_catalogue, listing_records
 from skuflow.settings import get_settings
 
 runner = CliRunner()
@@ -95,7 +95,7 @@ def test_drift_report_writes_html_and_logs_to_mlflow(trained_home, tmp_path, mon
     get_settings.cache_clear()
     plog = PredictionLog(str(s.prediction_log_url))
     shifted = generate_catalogue(400, seed=9, knobs=DriftKnobs(price_scale=2.0))
-    for i, rec in enumerate(shifted[["title", "description", "brand", "seller_id", "price"]].to_dict("records")):
+    for i, rec in enumerate(listing_records(shifted[["title", "description", "brand", "seller_id", "price"]])):
         plog.record(f"cli-{i}", "category", result.version, rec, "books", 0.6, 1.0)
     plog.close()
     out = tmp_path / "drift.html"

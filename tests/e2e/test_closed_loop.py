@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from skuflow.data.generate import DriftKnobs, generate_catalogue
+from skuflow.data.generate import DriftKnobs, generate_catalogue, listing_records
 from skuflow.data.ingest import write_table
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.app import create_app
@@ -38,7 +38,7 @@ def test_drift_triggers_retraining_and_hot_reload(tmp_path, monkeypatch, prefect
         kind="lightgbm", params={"n_estimators": 15, "num_leaves": 7})), settings)
     assert v1.promoted and v1.version == 1
 
-    traffic = generate_catalogue(20_000, seed=12, knobs=shifted)[FIELDS].to_dict(orient="records")
+    traffic = listing_records(generate_catalogue(20_000, seed=12, knobs=shifted)[FIELDS])
     statuses: list[int] = []
     versions: dict[int, float] = {}  # model version -> time first seen
     stop = threading.Event()

@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from skuflow.data.generate import generate_catalogue
+from skuflow.data.generate import generate_catalogue, listing_records
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.app import create_app
 from skuflow.settings import Settings
@@ -48,7 +48,7 @@ def test_ab_experiment_promotes_the_better_version_across_a_restart(tmp_path):
     v2 = train("category", generate_catalogue(2000, seed=2), _config(40, 15),
                settings.model_copy(update={"promotion_min_rows": 10**9}))  # registered, left to the experiment
     assert not v2.promoted
-    traffic = generate_catalogue(6000, seed=3).to_dict(orient="records")
+    traffic = listing_records(generate_catalogue(6000, seed=3))
     statuses: list[int] = []
     before: dict[str, set[str]] = {}
     after: dict[str, set[str]] = {}

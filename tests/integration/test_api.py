@@ -4,6 +4,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from skuflow.data.generate import listing_records
 from skuflow.serving.app import create_app
 from tests.helpers import FEEDBACK, PRODUCT, running_server, wait_ready
 
@@ -30,7 +31,7 @@ def test_online_prediction_equals_offline_model_prediction(client, trained_home,
     rows = catalogue.head(20)[["title", "description", "brand", "seller_id", "price"]]
     offline = model.predict(rows).tolist()
     online = [client.post("/v1/category/predict", json=r).json()["prediction"]
-              for r in rows.to_dict(orient="records")]
+              for r in listing_records(rows)]
     assert online == offline
 
 

@@ -13,7 +13,7 @@ pytest.importorskip("streamlit", reason="the dashboard extra is not installed")
 from fastapi.testclient import TestClient  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from skuflow.data.generate import generate_catalogue  # noqa: E402
+from skuflow.data.generate import generate_catalogue, listing_records  # noqa: E402
 from skuflow.images.sources import FASHION_MNIST_DIR, read_images  # noqa: E402
 from skuflow.registry.store import RegistryStore  # noqa: E402
 from skuflow.serving.app import create_app  # noqa: E402
@@ -43,9 +43,9 @@ def board_home(tmp_path_factory):
         while client.get("/ready").status_code != 200:
             time.sleep(0.1)
         answered = []
-        for row in generate_catalogue(150, seed=9).to_dict(orient="records"):
+        for row in listing_records(generate_catalogue(150, seed=9)):
             r = client.post("/v1/category/predict", json={k: row[k] for k in ("title", "description", "brand",
-                                                                               "seller_id", "price")})
+                                                                               "seller_id", "price") if k in row})
             answered.append((r.json()["request_id"], row["category"]))
         client.app.state.scorer.plog.flush()  # feedback must find its prediction in the log
         for rid, label in answered[::3]:

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sklearn.pipeline import Pipeline
 
-from skuflow.data.generate import generate_catalogue
+from skuflow.data.generate import generate_catalogue, listing_records
 from skuflow.experiments import record
 from skuflow.experiments.assignment import bucket
 from skuflow.monitoring.prediction_log import PredictionLog, experiment_rows
@@ -52,7 +52,7 @@ def client(home):
 
 
 def _traffic(n: int, seed: int) -> list[dict]:
-    return generate_catalogue(n, seed=seed)[FIELDS].to_dict(orient="records")
+    return listing_records(generate_catalogue(n, seed=seed)[FIELDS])
 
 
 def test_writes_need_the_key_and_are_audited(client, home):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from skuflow.data.generate import generate_catalogue
+from skuflow.data.generate import generate_catalogue, listing_records
 from tests.helpers import FEEDBACK
 
 FIELDS = ["title", "description", "brand", "seller_id", "price"]
@@ -24,7 +24,7 @@ def _post(client, records: list[dict]) -> list[str]:
 
 def test_fresh_traffic_is_estimated_near_its_real_accuracy_and_holds_few_outliers(client):
     fresh = generate_catalogue(400, seed=11)
-    ids = _post(client, fresh[FIELDS].to_dict("records"))
+    ids = _post(client, listing_records(fresh[FIELDS]))
     body = client.get("/v1/category/drift?window=400").json()
     est, out = body["performance"], body["outliers"]
     assert est["n"] == 400 and 0 < est["accuracy"] <= 1 and 0 < est["macro_f1"] <= 1
@@ -40,7 +40,7 @@ def test_fresh_traffic_is_estimated_near_its_real_accuracy_and_holds_few_outlier
 
 def test_another_catalogue_in_the_traffic_is_flagged_as_outliers(client):
     rng = np.random.default_rng(0)
-    donors = generate_catalogue(300, seed=12)[FIELDS].to_dict("records")
+    donors = listing_records(generate_catalogue(300, seed=12)[FIELDS])
     posing = [{**d, "title": " ".join(rng.choice(REVIEWS, 2)), "description": None} for d in donors[:150]]
     _post(client, donors[150:] + posing)
     body = client.get("/v1/category/drift?window=300").json()

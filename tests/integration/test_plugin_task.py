@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from skuflow.batch.score import run_batch
-from skuflow.data.generate import generate_catalogue
+from skuflow.data.generate import generate_catalogue, listing_records
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.app import create_app
 from skuflow.tasks import base
@@ -80,7 +80,7 @@ def test_a_regression_plugin_is_served_logged_scored_by_feedback_and_drift_check
         assert isinstance(body["prediction"], float) and low <= body["prediction"] <= high
         assert client.post("/v1/toy_price/predict", json={"brand": "x"}).status_code == 422
         ids = []
-        for rec in rows.to_dict("records"):
+        for rec in listing_records(rows):
             r = client.post("/v1/toy_price/predict", json={"title": rec["title"], "brand": rec["brand"]})
             ids.append((r.json()["request_id"], rec["price"]))
         client.app.state.scorer.plog.flush()

@@ -211,3 +211,10 @@ def generate_catalogue(
         "image": [None] * rows,
         "created_at": created,
     })
+
+
+def listing_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready records, each without its missing fields, as a shop's own JSON would send them
+    (NaN is not JSON, and a missing price is a missing key, not a number)."""
+    cells = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return [{k: v for k, v in row.items() if v is not None} for row in cells]
