@@ -34,7 +34,8 @@ def test_drift_triggers_retraining_and_hot_reload(tmp_path, monkeypatch, prefect
     settings = Settings(home=home, monitor_interval=1.0, reload_interval=RELOAD_S, drift_window=300,
                         retrain_consecutive=2, retrain_min_rows=200, retrain_cooldown=3600,
                         train_data=str(fresh), train_config=str(cfg))
-    v1 = train("category", generate_catalogue(400, seed=1), TrainConfig(model=ModelConfig(
+    # 1,500 rows: 300 held out, enough for the reference to hold each predicted class's share
+    v1 = train("category", generate_catalogue(1500, seed=1), TrainConfig(model=ModelConfig(
         kind="lightgbm", params={"n_estimators": 15, "num_leaves": 7})), settings)
     assert v1.promoted and v1.version == 1
 

@@ -30,7 +30,7 @@ def _send(base: str, rows: list[dict], statuses: list[int], arms: dict[str, set[
     """Each caller (a seller) asks, and reports the true category of what it asked about."""
     with httpx.Client(base_url=base, timeout=10) as client:
         for i, row in enumerate(rows):
-            rec = {k: row[k] for k in FIELDS} | {"seller_id": f"S{i % SELLERS:03d}"}
+            rec = {k: row[k] for k in FIELDS if k in row} | {"seller_id": f"S{i % SELLERS:03d}"}
             r = client.post("/v1/category/predict", json=rec)
             statuses.append(r.status_code)
             if r.status_code != 200:

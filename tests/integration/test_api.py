@@ -160,7 +160,7 @@ def test_request_id_feedback_and_live_accuracy(client):
 
 
 def test_drift_endpoint_reports_effect_sizes(client, catalogue):
-    for rec in catalogue[["title", "description", "brand", "seller_id", "price"]].head(150).to_dict("records"):
+    for rec in listing_records(catalogue[["title", "description", "brand", "seller_id", "price"]].head(150)):
         client.post("/v1/category/predict", json=rec)
     client.app.state.scorer.plog.flush()
     body = client.get("/v1/category/drift?window=150").json()

@@ -6,6 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from skuflow.data.generate import listing_records
 from skuflow.serving.direct import direct_table
 from tests.helpers import PRODUCT
 
@@ -82,7 +83,7 @@ def test_served_probabilities_come_from_the_flat_forest_and_equal_the_boosters(c
     rows = catalogue.head(25)[["title", "description", "brand", "seller_id", "price"]]
     expected = offline.predict_proba(rows)
     classes = list(final_estimator(offline).classes_)
-    for row, probs in zip(rows.to_dict(orient="records"), expected, strict=True):
+    for row, probs in zip(listing_records(rows), expected, strict=True):
         top = client.post("/v1/category/predict?top_k=50", json=row).json()["top_k"]
         got = {t["label"]: t["probability"] for t in top}
         assert max(abs(got[c] - p) for c, p in zip(classes, probs, strict=True) if c in got) < 1e-6

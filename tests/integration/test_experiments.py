@@ -115,7 +115,8 @@ def test_shadow_scores_aside_and_reports_agreement(client, home):
     status = client.get("/v1/category/experiment").json()
     shadow, champ = status["variants"]["shadow"], status["variants"]["champion"]
     assert champ["attempts"] == shadow["attempts"] == len(rows) and shadow["errors"] == 0
-    assert 0.5 < status["agreement"] <= 1.0 and abs(sum(shadow["class_mix"].values()) - 1) < 1e-6
+    # class shares are rounded to 4 places
+    assert 0.5 < status["agreement"] <= 1.0 and abs(sum(shadow["class_mix"].values()) - 1) < 1e-3
     metrics = client.get("/metrics").text
     assert "skuflow_experiment_shadow_agreement_total" in metrics and 'variant="shadow"' in metrics
     # the shadow's rows never count as answers: live accuracy and drift read only what callers got

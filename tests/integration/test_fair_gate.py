@@ -98,7 +98,7 @@ class ColumnsTask(CategoryTask):
 def test_a_champion_that_cannot_read_the_new_inputs_needs_a_person(settings):
     register_task("columns_test", ColumnsTask)
     settings = settings.model_copy(update={"promotion_min_rows": 100})
-    data = generate_catalogue(1000, seed=4)
+    data = generate_catalogue(1200, seed=4).dropna(subset=["price", "brand"])  # the columns these features read
     old = data.assign(weight=data["price"] / 10)
     new = data.drop(columns=["price"]).assign(colour=data["brand"])  # a new feature set: no weight any more
     first = train("columns_test", old, TrainConfig(features={"columns": ["weight"]}), settings)

@@ -36,7 +36,7 @@ def toy_task():
 
 
 def _rows(n: int, seed: int) -> pd.DataFrame:
-    return generate_catalogue(n, seed=seed)[["id", "title", "brand", "price"]]
+    return generate_catalogue(n, seed=seed)[["id", "title", "brand", "price"]].dropna(subset=["price"])  # the label
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_a_regression_plugin_is_served_logged_scored_by_feedback_and_drift_check
         assert client.post("/v1/toy_price/predict", json={"brand": "x"}).status_code == 422
         ids = []
         for rec in listing_records(rows):
-            r = client.post("/v1/toy_price/predict", json={"title": rec["title"], "brand": rec["brand"]})
+            r = client.post("/v1/toy_price/predict", json={k: rec[k] for k in ("title", "brand") if k in rec})
             ids.append((r.json()["request_id"], rec["price"]))
         client.app.state.scorer.plog.flush()
         for rid, price in ids[:50]:
@@ -100,10 +100,11 @@ def test_a_regression_plugin_is_served_logged_scored_by_feedback_and_drift_check
 def test_a_regression_plugin_is_batch_scored_on_dask(trained, tmp_path):
     settings, *_ = trained
     source = tmp_path / "catalogue.parquet"
-    _rows(600, 11).drop(columns=["price"]).to_parquet(source)
+    frame = _rows(600, 11).drop(columns=["price"])
+    frame.to_parquet(source)
     out = run_batch("toy_price", str(source), str(tmp_path / "scored"), settings, n_workers=1, partition_rows=200)
     scored = pd.read_parquet(tmp_path / "scored")
-    assert out.rows == 600 and out.summary["rows"] == 600 and out.summary["min"] <= out.summary["mean"]
+    assert out.rows == len(frame) and out.summary["rows"] == len(frame) and out.summary["min"] <= out.summary["mean"]
     assert {"prediction", "lower", "upper"} <= set(scored.columns)
     assert (scored["lower"] <= scored["prediction"]).all() and (scored["prediction"] <= scored["upper"]).all()
 
