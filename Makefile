@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-compiled-trees bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-scale bench-cluster-training bench-fuzz bench-prediction-log lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-compiled-trees bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-scale bench-cluster-training bench-fuzz bench-prediction-log docs lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -53,9 +53,14 @@ test-airflow:  ## optional: load the Airflow DAG with Airflow itself, in its own
 	  .venv-airflow/bin/airflow db migrate >/dev/null 2>&1 && \
 	  .venv-airflow/bin/python -m pytest -q -p no:cacheprovider -o addopts="" deploy/airflow/test_dag.py
 
-lint: venv
-	$(BIN)/ruff check src tests benchmarks
+docs: venv  ## build the documentation site into site/ (warnings fail the build)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[docs]'
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+lint: venv  ## ruff, mypy and the import contracts between the package's floors (pyproject.toml)
+	$(BIN)/ruff check src tests benchmarks docs/hooks
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 bench-quality: venv  ## category on PriceRunner and creative on the reviews (the creative blend takes ~20 min)
 	$(BIN)/python benchmarks/quality.py

@@ -52,7 +52,7 @@ def category(skip_slow: bool) -> list[dict]:
                      "macro_f1": result.metrics["macro_f1"], "accuracy": result.metrics["accuracy"],
                      "train_s": time.perf_counter() - t, "test_rows": result.rows["test"]})
 
-    # 2. the reference recipe from the issue: TF-IDF (word 1-2 + char 2-5 grams) + LinearSVC on titles
+    # 2. the reference recipe: TF-IDF (word 1-2 + char 2-5 grams) + LinearSVC on titles
     t = time.perf_counter()
     words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)

@@ -89,7 +89,7 @@ SERVERS = ("skuflow", "mlflow", "mlflow-stock", "floor")
 def stock_copy(model_dir: str, out: Path) -> Path:
     """The same fitted pipeline (same featurizer, same trees) with the classifier turned back into a
     plain ``LGBMClassifier``: what ``mlflow models serve`` runs for a model logged without skuflow's
-    prediction fast path (sklearn input checks, OpenMP threads on one row). The issue's reference figure
+    prediction fast path (sklearn input checks, OpenMP threads on one row). The reference figure
     (~76 req/s on a 1000-tree LightGBM) is of this kind."""
     import mlflow.sklearn
     from lightgbm import LGBMClassifier
@@ -190,7 +190,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5000, help="synthetic training rows")
     parser.add_argument("--config", default=str(ROOT / "configs" / "synthetic.yaml"))
     parser.add_argument("--trees", type=int, default=1000,
-                        help="boosting rounds (the issue's reference figures are for a 1000-tree LightGBM; "
+                        help="boosting rounds (the reference figures are for a 1000-tree LightGBM; "
                              "the demo config trains 150)")
     parser.add_argument("--limit-rounds", type=int, default=3,
                         help="rounds of (constant handler, skuflow, model alone) for the single-row limit")

@@ -18,6 +18,7 @@ from skuflow.serving.app import create_app
 from skuflow.settings import get_settings
 
 TITLES = Path(__file__).with_name("everyday_titles.tsv")
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _ready(client: TestClient) -> None:
@@ -41,6 +42,11 @@ def test_up_trains_the_demo_once_and_it_reads_titles(tmp_path, monkeypatch):
         _ready(client)
         answer = client.post(curl.group(1), json=json.loads(curl.group(2)))  # the README's first request
         assert answer.status_code == 200 and answer.json()["prediction"] == "electronics", answer.text
+        # the README's title-only examples answer as it says
+        claims = re.findall(r"`(\{\"title\": [^`]+\})` answers `(\w+)`", README.read_text())
+        assert len(claims) >= 2
+        for body, category in claims:
+            assert client.post("/v1/category/predict", json=json.loads(body)).json()["prediction"] == category
         rows = [line.split("\t") for line in TITLES.read_text().splitlines() if line.strip()]
         right = 0
         for category, title in rows:

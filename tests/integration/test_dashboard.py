@@ -140,7 +140,7 @@ def test_models_page_lists_versions_history_and_moves_the_alias_on_confirmation(
     assert not app.exception, app.exception
     assert store.champion("category").version == target
     assert any(f"-> v{target}" in s.value for s in app.success)
-    from skuflow.training.promote import promote
+    from skuflow.registry.aliases import promote
 
     promote(store, "category", before, reason="restore for the next tests")  # monitoring reads the champion
 

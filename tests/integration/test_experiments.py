@@ -192,7 +192,7 @@ def test_the_judge_reads_the_log_and_ends_by_the_rules(home, tmp_path, p_champio
     if state == "promoted":
         assert store.champion("category").version == 2 and last["action"] == "promote"
         assert exp.id in last["reason"] and "p " in last["reason"] and last["metrics"]["n_challenger"] >= 50
-        from skuflow.training.promote import promote
+        from skuflow.registry.aliases import promote
         promote(store, "category", champion, "test: restore the champion for the next case")
     else:
         assert store.champion("category").version == champion and last["action"] == f"experiment {state}"

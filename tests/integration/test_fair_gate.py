@@ -17,11 +17,11 @@ from sklearn.pipeline import Pipeline
 
 from skuflow.data.generate import generate_catalogue
 from skuflow.errors import ChampionUnavailableError
+from skuflow.registry.aliases import promote
 from skuflow.registry.store import RegistryStore
 from skuflow.tasks.base import register_task
 from skuflow.tasks.category import CategoryTask
 from skuflow.training.config import TrainConfig
-from skuflow.training.promote import promote
 from skuflow.training.train import split_frame, train
 
 KEY = ["title", "description", "brand", "seller_id", "price"]

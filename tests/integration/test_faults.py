@@ -7,10 +7,10 @@ import time
 from fastapi.testclient import TestClient
 
 from skuflow.data.generate import generate_catalogue
+from skuflow.registry.aliases import promote
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.app import create_app
 from skuflow.training.config import TrainConfig
-from skuflow.training.promote import promote
 from skuflow.training.train import train
 from tests.conftest import FAST_LGBM, make_settings
 from tests.helpers import PRODUCT, register_copy, wait_ready

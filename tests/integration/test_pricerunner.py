@@ -1,4 +1,4 @@
-"""The real catalogue through the real command: column mapping, dedupe, grouped split, quality bar."""
+"""The real catalogue through the real command: column mapping, dedupe, grouped split, quality threshold."""
 
 import json
 from pathlib import Path

@@ -5,9 +5,9 @@ import pytest
 
 from skuflow.data.generate import generate_catalogue
 from skuflow.errors import ConfigError, MissingColumnError, ModelNotFoundError
+from skuflow.registry.aliases import promote, rollback
 from skuflow.registry.store import RegistryStore
 from skuflow.training.config import ModelConfig, SplitConfig, TrainConfig
-from skuflow.training.promote import promote, rollback
 from skuflow.training.train import split_frame, train
 from tests.conftest import FAST_LGBM, make_settings
 
@@ -138,7 +138,7 @@ def test_promotions_at_once_from_two_processes_leave_the_alias_and_the_audit_agr
     train("category", generate_catalogue(300, seed=3), TrainConfig(model=FAST_LGBM), s)
     assert register_copy(RegistryStore(s), "category", 1) == 2
     script = ("import sys; from skuflow.settings import Settings; from skuflow.registry.store import RegistryStore;"
-              "from skuflow.training.promote import promote; st = RegistryStore(Settings(home=sys.argv[1]));"
+              "from skuflow.registry.aliases import promote; st = RegistryStore(Settings(home=sys.argv[1]));"
               "[promote(st, 'category', int(v), 'race') for v in sys.argv[2:]]")
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
     procs = [subprocess.Popen([sys.executable, "-c", script, str(s.home), *versions], env=env)

@@ -1,7 +1,8 @@
 """The pure decision rule of the champion gate."""
 
 from skuflow.evidence import Gain
-from skuflow.training.promote import NO_DECISION, NOT_SIGNIFICANT, PROMOTED, WORSE, decide
+from skuflow.registry.aliases import NO_DECISION, NOT_SIGNIFICANT, PROMOTED, WORSE
+from skuflow.training.promote import decide
 
 
 def _gain(gain: float, lower: float, upper: float, rows: int = 2000, confidence: float = 0.95) -> Gain:

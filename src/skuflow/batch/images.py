@@ -14,17 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import fsspec
-import numpy as np
 import pandas as pd
 
-from skuflow.batch.score import BatchResult, Progress, _log, _manifest, dispatch
+from skuflow.batch.score import BatchResult, Progress, _log, _manifest, add_prediction_columns, dispatch
 from skuflow.cluster import BackgroundCluster
-from skuflow.errors import ModelNotFoundError, SkuflowError
+from skuflow.errors import ModelNotFoundError
 from skuflow.images.sources import list_images, read_bytes
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task
-from skuflow.tasks.classification import predictions_from_proba
 
 IMAGES_PER_PART = 256
 
@@ -59,8 +57,6 @@ def score_image_part(index: int, paths: list[str], task: Task, model: Any, model
     that cannot be read or decoded gets a row with the reason instead of a prediction."""
     started = time.perf_counter()
     _match_worker_threads()
-    errors: list[str | None] = [None] * len(paths)
-    pixels = np.zeros((len(paths), model.size_, model.size_, model.n_channels_), dtype=np.uint8)
     try:
         contents: list[Any] = read_bytes(paths)
     except Exception:  # one unreadable file must not sink its neighbours: read them one by one
@@ -70,30 +66,24 @@ def score_image_part(index: int, paths: list[str], task: Task, model: Any, model
                 contents.append(read_bytes([p])[0])
             except Exception as exc:
                 contents.append(exc)
-    for i, data in enumerate(contents):
-        if isinstance(data, Exception):
-            errors[i] = f"unreadable: {data.__class__.__name__}"
-            continue
-        try:
-            pixels[i] = task.decode(model, [{"image": data}])[0]
-        except SkuflowError as exc:
-            errors[i] = exc.message
-    ok = np.array([e is None for e in errors])
-    labels: list[Any] = [None] * len(paths)
-    conf = np.full(len(paths), np.nan)
-    if ok.any():
-        preds = predictions_from_proba(model.proba_from_pixels(pixels[ok]), model.classes_, 1)
-        for j, i in enumerate(np.flatnonzero(ok)):
-            labels[i], conf[i] = preds.labels[j], preds.confidences[j]
-    out = pd.DataFrame({"path": paths, "prediction": labels, "confidence": conf, "error": errors,
-                        "model_name": model_name, "model_version": version, "scored_at": pd.Timestamp(scored_at)})
+    unreadable = [isinstance(c, Exception) for c in contents]
+    frame = pd.DataFrame({"image": [None if bad else c for c, bad in zip(contents, unreadable, strict=True)]})
+    readable = frame[[not bad for bad in unreadable]]
+    preds, reason = task.predict_rows(model, readable) if len(readable) else (None, readable["image"])
+    reason = reason.reindex(frame.index)
+    for i, c in enumerate(contents):
+        if unreadable[i]:
+            reason.iloc[i] = f"unreadable: {c.__class__.__name__}"
+    out = pd.DataFrame({"path": paths})
+    add_prediction_columns(out, preds, reason)
+    out["model_name"], out["model_version"], out["scored_at"] = model_name, version, pd.Timestamp(scored_at)
     fs, root = fsspec.core.url_to_fs(output)
     tmp = f"{root}/_tmp-{index:05d}-{uuid.uuid4().hex}.parquet"
     with fs.open(tmp, "wb") as fh:
         out.to_parquet(fh, index=False)
     fs.mv(tmp, f"{root}/part-{index:05d}.parquet")  # atomic on local disks; one PUT on object stores
-    return {"index": index, "rows": len(out), "invalid": int((~ok).sum()),
-            "summary": task.output.summary([lab for lab in labels if lab is not None]),
+    return {"index": index, "rows": len(out), "invalid": int(reason.notna().sum()),
+            "summary": task.output.summary(preds.values if preds is not None else []),
             "seconds": time.perf_counter() - started}
 
 

@@ -26,6 +26,7 @@ from skuflow.experiments import record as experiment_record
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task, get_task
+from skuflow.tasks.outputs import Predictions
 
 MANIFEST = "_skuflow_batch.json"
 Progress = Callable[[int, int], None]
@@ -57,30 +58,32 @@ def _part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
 
 
+def add_prediction_columns(out: pd.DataFrame, preds: Predictions | None, reason: pd.Series) -> None:
+    """The output's columns (prediction, confidence or interval) where a row was scored, and its ``error``
+    where it was not (``reason``, aligned with ``out``)."""
+    scored = reason.index[reason.isna().to_numpy()]
+    if preds is not None:
+        for col, values in preds.columns().items():
+            text = col == "prediction" or any(isinstance(v, str) for v in values[:1])  # labels, path levels
+            out[col] = pd.Series(values, index=scored, dtype=object if text else float)
+    else:  # no row could be scored: the part still has the column every part has
+        out["prediction"] = pd.Series(None, index=out.index, dtype=object)
+    out["error"] = reason
+
+
 def score_partition(part: Partition, task: Task, model: Any, model_name: str,
                     version: int, output: str, key: str, scored_at: str,
                     columns: list[str] | None = None) -> dict[str, Any]:
     """Score one partition and write it; returns counts only (the rows never travel back)."""
     started = time.perf_counter()
     frame = read_partition(part, columns)
-    # rows missing a required field are kept with the reason instead of a prediction: nothing is lost
-    invalid = pd.Series(False, index=frame.index)
-    reason = pd.Series(None, index=frame.index, dtype=object)
-    for col in task.required_fields:
-        missing = frame[col].isna() | (frame[col].astype(str).str.strip() == "") if col in frame else ~invalid
-        reason = reason.where(~(missing & reason.isna()), f"{col}: missing value")
-        invalid |= missing
-    valid = frame[~invalid]
-    preds = task.predict(model, valid, top_k=1) if len(valid) else None
+    # rows that cannot be scored are kept with the reason instead of a prediction: nothing is lost
+    preds, reason = task.predict_rows(model, frame)
     out = pd.DataFrame({key: frame[key].astype(str)})
     for col in task.inputs_of(model).names:  # the catalogue attributes it read, to slice the output by
         if col in frame.columns:
             out[col] = frame[col]
-    if preds is not None:  # the output's columns (prediction, confidence or interval); invalid rows stay empty
-        for col, values in preds.columns().items():
-            text = col == "prediction" or any(isinstance(v, str) for v in values[:1])  # labels, path levels
-            out[col] = pd.Series(values, index=valid.index, dtype=object if text else float)
-    out["error"] = reason
+    add_prediction_columns(out, preds, reason)
     out["model_name"] = model_name
     out["model_version"] = version
     out["scored_at"] = pd.Timestamp(scored_at)
@@ -89,7 +92,7 @@ def score_partition(part: Partition, task: Task, model: Any, model_name: str,
     with fs.open(tmp, "wb") as fh:
         out.to_parquet(fh, index=False)
     fs.mv(tmp, f"{root}/{_part_name(part.index)}")  # atomic on local disks; one PUT on object stores
-    return {"index": part.index, "rows": len(out), "invalid": int(invalid.sum()),
+    return {"index": part.index, "rows": len(out), "invalid": int(reason.notna().sum()),
             "summary": task.output.summary(preds.values if preds is not None else []),
             "seconds": time.perf_counter() - started}
 

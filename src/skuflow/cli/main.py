@@ -252,7 +252,7 @@ def models_history(task: str, as_json: JsonOpt = False) -> None:
     def human(r: dict) -> None:
         from rich.table import Table
 
-        from skuflow.training.promote import evidence_columns
+        from skuflow.registry.aliases import evidence_columns
 
         table = Table("time", "action", "from", "to", "gain", "interval", "rows", "reason")
         for e in r["history"]:
@@ -269,7 +269,7 @@ def models_promote(task: str, version: int,
                    reason: Annotated[str, typer.Option(help="why, for the audit log (required)")],
                    as_json: JsonOpt = False) -> None:
     """Make VERSION the champion by hand (recorded in the history with your reason)."""
-    from skuflow.training.promote import promote
+    from skuflow.registry.aliases import promote
 
     try:
         entry = promote(_store(), task, version, reason)
@@ -281,7 +281,7 @@ def models_promote(task: str, version: int,
 @models_app.command("rollback")
 def models_rollback(task: str, reason: str = "rollback", as_json: JsonOpt = False) -> None:
     """Give the champion alias back to the previous champion."""
-    from skuflow.training.promote import rollback
+    from skuflow.registry.aliases import rollback
 
     try:
         entry = rollback(_store(), task, reason)

@@ -8,7 +8,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -31,7 +31,7 @@ def emit(result: dict[str, Any], as_json: bool, human: Callable[[dict[str, Any]]
         out_console.print_json(json.dumps(result, default=str))
 
 
-def fail(exc: SkuflowError, as_json: bool) -> None:
+def fail(exc: SkuflowError, as_json: bool) -> NoReturn:
     """One line on stderr naming the problem; with --json also the error object on stdout."""
     err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
     if as_json:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,10 +20,10 @@ from skuflow.errors import SkuflowError
 from skuflow.features.declared import numeric_fields
 from skuflow.monitoring.drift import DriftPolicy
 from skuflow.monitoring.prediction_log import PredictionLog
+from skuflow.registry.aliases import promote, rollback
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import get_task
-from skuflow.training.promote import promote, rollback
 
 log = logging.getLogger("skuflow.dashboard")
 PAGES = ("Predict", "Models", "Monitoring", "Experiments", "Batch")
@@ -30,7 +31,7 @@ PAGES = ("Predict", "Models", "Monitoring", "Experiments", "Batch")
 
 @st.cache_resource(show_spinner=False)
 def _store(uri: str, home: str) -> RegistryStore:
-    return RegistryStore(Settings(home=home, mlflow_uri=uri))
+    return RegistryStore(Settings(home=Path(home), mlflow_uri=uri))
 
 
 @st.cache_resource(show_spinner="loading the champion...")
@@ -86,6 +87,8 @@ def predict_page(settings: Settings, store: RegistryStore) -> None:
         return
     task = get_task(name)
     champ = store.champion(name)
+    if champ is None:  # demoted since the task list was read
+        return
     model = _served(str(settings.mlflow_uri), str(settings.home), name, champ.version).model
     st.caption(f"{champ.name} v{champ.version} (champion) — {task.description}")
     record: dict[str, Any] | None = None

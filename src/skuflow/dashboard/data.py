@@ -13,9 +13,9 @@ from skuflow.flows.retrain import latest_window, window_drift
 from skuflow.monitoring.drift import DriftPolicy
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.monitoring.profile import Profile, bin_shares
+from skuflow.registry.aliases import evidence_columns
 from skuflow.registry.store import RegistryStore
 from skuflow.tasks.base import get_task, task_names
-from skuflow.training.promote import evidence_columns
 
 
 def served_tasks(store: RegistryStore) -> list[str]:

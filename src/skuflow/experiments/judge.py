@@ -19,9 +19,9 @@ from skuflow.experiments.assignment import CHALLENGER, CHAMPION, SHADOW
 from skuflow.experiments.record import Experiment
 from skuflow.experiments.sequential import replay
 from skuflow.monitoring.prediction_log import PredictionLog, experiment_feedback, experiment_rows
+from skuflow.registry.aliases import promote
 from skuflow.registry.store import RegistryStore
 from skuflow.tasks.base import get_task
-from skuflow.training.promote import promote
 
 log = logging.getLogger("skuflow.experiments")
 

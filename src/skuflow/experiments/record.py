@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from skuflow.errors import ConfigError, ConflictError, ModelNotFoundError, NotFoundError
+from skuflow.registry.aliases import record_audit
 from skuflow.registry.store import RegistryStore
-from skuflow.training.promote import record_audit
 
 MODES = ("shadow", "ab")
 METRICS = ("accuracy",)  # a feedback row is a success or a failure: what the sequential test weighs

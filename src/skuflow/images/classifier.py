@@ -170,6 +170,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
 
         views = [self._frozen(self._to_tensor(pixels))]
         for v in range(1, max(1, self.views) if big is not None else 1):
+            assert big is not None  # more than one view only with the larger decode
             aug = random_brightness(random_flip(random_crop(big, self.size_, rng), rng), rng)
             views.append(self._frozen(self._to_tensor(aug)))
             log.info("cached view %d/%d", v + 1, self.views)

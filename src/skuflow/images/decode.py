@@ -89,7 +89,7 @@ def decode_image(data: bytes | np.ndarray, size: int, channels: int) -> np.ndarr
     if im.mode != mode:
         im = im.convert(mode)
     if im.size != (size, size):
-        im = im.resize((size, size), Image.BILINEAR)
+        im = im.resize((size, size), Image.Resampling.BILINEAR)
     out = np.asarray(im, dtype=np.uint8)
     return out[:, :, None] if out.ndim == 2 else out
 

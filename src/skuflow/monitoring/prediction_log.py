@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pandas as pd
@@ -120,24 +120,24 @@ class PredictionLog:
         # Wake once per flush interval, not once per prediction: every wake-up makes the serving thread
         # hand over the GIL, which cost a busy server ~15% of its requests/s.
         while True:
-            batch = [self._queue.get()]
+            batch: list[tuple | None] = [self._queue.get()]
             if batch[0] is not None:
                 self._wake.wait(self.flush_interval)  # flush() cuts the wait short
                 self._wake.clear()
             while True:
                 if batch[-1] is None:
                     if len(batch) > 1:
-                        self._insert(batch[:-1])
+                        self._insert(cast(list[tuple], batch[:-1]))  # only the last is the stop marker
                     return
                 if len(batch) >= self.batch_size:
-                    self._insert(batch)
+                    self._insert(cast(list[tuple], batch))
                     batch = []
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
             if batch:
-                self._insert(batch)
+                self._insert(cast(list[tuple], batch))
 
     def _insert(self, batch: list[tuple]) -> None:
         rows = [(*r[:3], r[3] if isinstance(r[3], str) or r[3] is None

@@ -29,8 +29,8 @@ async def read_images(request: Request, many: bool, max_files: int, max_bytes: i
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
         form = await request.form(max_files=max_files + 1, max_fields=max_files + 10)
-        uploads = [v for k, v in form.multi_items() if k in (("file", "files") if many else ("file",))]
-        uploads = [u for u in uploads if hasattr(u, "read")]
+        accepted = ("file", "files") if many else ("file",)
+        uploads = [v for k, v in form.multi_items() if k in accepted and not isinstance(v, str)]  # files, not text
         if not uploads:
             raise InvalidInputError("file: no image uploaded (multipart field 'file')", field="file")
         if len(uploads) > max_files:

@@ -66,6 +66,20 @@ class Task(ABC):
     def predict(self, model: Any, X: Table, top_k: int = 3) -> Predictions:
         """Predictions for rows (records or a frame). Online, batch, the gate and evaluation all call this."""
 
+    def predict_rows(self, model: Any, frame: pd.DataFrame, top_k: int = 1) -> tuple[Predictions | None, pd.Series]:
+        """Predictions for the rows that can be scored, in order, and for every row the reason it cannot be
+        (None where it can). Batch scoring calls this, so one bad row keeps its reason instead of failing the
+        rows beside it. Here: a required field missing or blank."""
+        reason = pd.Series(None, index=frame.index, dtype=object)
+        for col in self.required_fields:
+            if col in frame:
+                missing = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
+            else:
+                missing = pd.Series(True, index=frame.index)
+            reason = reason.where(~(missing & reason.isna()), f"{col}: missing value")
+        valid = frame[reason.isna()]
+        return (self.predict(model, valid, top_k=top_k) if len(valid) else None), reason
+
     @abstractmethod
     def score(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
         """Metrics on labelled rows without artifacts: what cross-validation computes on each fold."""

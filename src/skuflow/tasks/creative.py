@@ -116,7 +116,8 @@ class CreativeTask(ClassificationTask):
             given = getattr(config, "label_threshold", None)
             threshold = DEFAULT_GOOD_RATING if given is None else float(given)
             rating = pd.to_numeric(frame["rating"], errors="coerce")
-            frame[self.label] = np.where(rating.isna(), None, np.where(rating >= threshold, GOOD, POOR))
+            labels = pd.Series(np.where(rating >= threshold, GOOD, POOR), index=frame.index, dtype=object)
+            frame[self.label] = labels.where(rating.notna(), None)
         for col in ("title", "description"):
             if col not in frame.columns:
                 frame[col] = None

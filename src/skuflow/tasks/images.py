@@ -155,6 +155,23 @@ class ImageTask(ClassificationTask):
     def predict(self, model: Any, X: Table, top_k: int = 3) -> ClassPredictions:
         return predictions_from_proba(model.proba_from_pixels(self.decode(model, X)), model.classes_, top_k)
 
+    def predict_rows(self, model: Any, frame: pd.DataFrame, top_k: int = 1) -> tuple[ClassPredictions | None,
+                                                                                      pd.Series]:
+        """Each photo decoded on its own (a corrupt one gets its reason), the rest scored together."""
+        from skuflow.images.decode import decode_image
+
+        reason = pd.Series(None, index=frame.index, dtype=object)
+        pixels = np.zeros((len(frame), model.size_, model.size_, model.n_channels_), dtype=np.uint8)
+        for i, img in enumerate(frame["image"]):
+            try:
+                pixels[i] = decode_image(img, model.size_, model.n_channels_)
+            except SkuflowError as exc:
+                reason.iloc[i] = exc.message
+        ok = reason.isna().to_numpy()
+        if not ok.any():
+            return None, reason
+        return predictions_from_proba(model.proba_from_pixels(pixels[ok]), model.classes_, top_k), reason
+
     def explain(self, model: Any, record: dict[str, Any], top: int = 10) -> dict[str, Any]:
         """An occlusion heat map of the photo (``skuflow.evaluation.occlusion``); ``top`` does not apply."""
         from skuflow.evaluation.occlusion import explain_image

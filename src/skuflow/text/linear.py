@@ -44,7 +44,8 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         self.share_vectors = share_vectors
 
     def _union(self) -> FeatureUnion:
-        return tfidf_union(tuple(self.word_ngrams), tuple(self.char_ngrams), self.min_df, self.binary)
+        words, chars = self.word_ngrams, self.char_ngrams
+        return tfidf_union((words[0], words[1]), (chars[0], chars[1]), self.min_df, self.binary)
 
     def fit(self, X: Any, y: Any = None) -> TfidfFeatures:
         self.fit_transform(X)

@@ -1,4 +1,5 @@
-"""The champion gate, and every other move of the ``champion`` alias (each one written to the audit log).
+"""The champion gate: whether a challenger takes the ``champion`` alias (moved and audited by
+``skuflow.registry.aliases``).
 
 A challenger takes the alias only on evidence:
 1. *fair rows*: both models are scored on the challenger's evaluation rows minus every row, and every
@@ -12,60 +13,25 @@ of losing to the challenger: an outage never promotes.
 
 from __future__ import annotations
 
-import json
-import time
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 
-from skuflow.errors import ChampionUnavailableError, ConfigError, ModelNotFoundError
+from skuflow.errors import ChampionUnavailableError
 from skuflow.evidence import Gain
+from skuflow.registry.aliases import (
+    NO_CHAMPION,
+    NO_DECISION,
+    NOT_SIGNIFICANT,
+    PROMOTED,
+    WORSE,
+    Decision,
+    apply_decision,
+)
 from skuflow.registry.store import RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task
 from skuflow.training.seen_rows import SEEN_ROWS_ARTIFACT, SeenRows
-
-# what a decision is called in summaries, the history and the dashboard
-PROMOTED, NO_CHAMPION, NOT_SIGNIFICANT, WORSE, NO_DECISION = (
-    "promoted", "no champion yet", "no significant difference", "challenger worse", "no decision")
-
-
-@dataclass
-class Decision:
-    promoted: bool
-    verdict: str
-    reason: str
-    metric: str
-    challenger_version: int
-    challenger_score: float | None  # both scores on the compared rows
-    champion_version: int | None
-    champion_score: float | None
-    rows_compared: int | None = None
-    gain: float | None = None
-    interval: tuple[float, float] | None = None  # central 2*confidence-1 interval; its lower end is the bound
-    confidence: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["interval"] = list(self.interval) if self.interval else None
-        return out
-
-    def evidence(self) -> dict[str, Any]:
-        """The figures the audit log, the history and the flow summary show."""
-        return {k: v for k, v in self.to_dict().items() if k in (
-            "verdict", "metric", "challenger_score", "champion_score", "rows_compared", "gain", "interval",
-            "confidence")}
-
-
-def evidence_columns(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The gate's figures as display strings (empty for manual moves, which carry none)."""
-    interval = metrics.get("interval")
-    gain = metrics.get("gain")
-    return {"verdict": metrics.get("verdict") or "",
-            "gain": f"{gain:+.4f}" if isinstance(gain, int | float) else "",
-            "interval": f"[{interval[0]:+.4f}, {interval[1]:+.4f}]" if interval else "",
-            "rows": metrics.get("rows_compared") or ""}
 
 
 def _too_few_rows(rows: int, min_rows: int) -> str:
@@ -94,15 +60,6 @@ def decide(gain: Gain, margin: float, min_rows: int) -> tuple[str, str]:
     return NOT_SIGNIFICANT, f"no significant difference: {text}, {span} {where} (margin {margin})"
 
 
-def record_audit(store: RegistryStore, name: str, action: str, from_v: int | None, to_v: int,
-                 reason: str, metrics: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """One audit entry (alias moves, experiments): what happened, from and to which version, and why."""
-    entry = {"action": action, "from": from_v, "to": to_v, "reason": reason, "metrics": metrics, **extra,
-             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    store.append_audit(name, entry)
-    return entry
-
-
 def seen_rows_of(task: Task, train_frame: pd.DataFrame, group_key: str | None) -> SeenRows:
     """What a version trains on, in the form the gate compares (logged with every version)."""
     return SeenRows.of(train_frame, task.input_columns(), group_key)
@@ -128,7 +85,7 @@ def promote_if_better(store: RegistryStore, task: Task, model_name: str, version
     current = store.champion(model_name)
     if current is None or current.version == version:
         decision = Decision(True, NO_CHAMPION, "no champion yet", metric, version, None, None, None)
-        return _apply(store, model_name, version, decision)
+        return apply_decision(store, model_name, version, decision)
     try:
         champ_model, champ_seen = _champion_parts(store, model_name, current.version)
     except ChampionUnavailableError as exc:
@@ -147,7 +104,7 @@ def promote_if_better(store: RegistryStore, task: Task, model_name: str, version
     base = Decision(False, NO_DECISION, "", metric, version, None, current.version, None, rows_compared=len(rows))
     if len(rows) < settings.promotion_min_rows:
         base.reason = _too_few_rows(len(rows), settings.promotion_min_rows) + legacy
-        return _apply(store, model_name, version, base)
+        return apply_decision(store, model_name, version, base)
     try:
         gain = task.output.gain(task, metric, champ_model, challenger, rows,
                                 confidence=settings.promotion_confidence, resamples=settings.promotion_resamples,
@@ -159,50 +116,11 @@ def promote_if_better(store: RegistryStore, task: Task, model_name: str, version
         base.reason = (f"no decision: the champion v{current.version} cannot score the challenger's rows "
                        f"({exc.__class__.__name__}: {exc}); if the inputs changed on purpose, promote by hand: "
                        f"skuflow models promote {model_name} {version} --reason '...'")
-        return _apply(store, model_name, version, base)
+        return apply_decision(store, model_name, version, base)
     verdict, reason = decide(gain, settings.promotion_margin, settings.promotion_min_rows)
     decision = Decision(verdict == PROMOTED, verdict, reason + legacy, metric, version, gain.challenger,
                         current.version, gain.champion, rows_compared=gain.rows, gain=gain.gain,
                         interval=(gain.lower, gain.upper), confidence=gain.confidence)
-    return _apply(store, model_name, version, decision)
+    return apply_decision(store, model_name, version, decision)
 
 
-def _apply(store: RegistryStore, model_name: str, version: int, decision: Decision) -> Decision:
-    if decision.promoted:
-        with store.alias_lock(model_name):
-            store.set_champion(model_name, version)
-            record_audit(store, model_name, "promote", decision.champion_version, version, decision.reason,
-                         decision.evidence())
-    store.set_version_tags(model_name, version, {"skuflow.decision": decision.reason[:4000],
-                                                  "skuflow.verdict": decision.verdict,
-                                                  "skuflow.evidence": json.dumps(decision.evidence()),
-                                                  "skuflow.promoted": str(decision.promoted).lower()})
-    return decision
-
-
-def promote(store: RegistryStore, model_name: str, version: int, reason: str,
-            evidence: dict[str, Any] | None = None) -> dict:
-    """Move the alias to ``version`` by hand or on an experiment's result (audited; the reason is required)."""
-    if not reason or not reason.strip():
-        raise ConfigError("a manual promotion needs a reason (--reason): it goes into the audit log")
-    target = store.version(model_name, version)
-    with store.alias_lock(model_name):  # the champion it replaces, the move and its entry: one at a time
-        current = store.champion(model_name)
-        store.set_champion(model_name, target.version)
-        return record_audit(store, model_name, "promote", current.version if current else None, target.version,
-                            reason, evidence or {})
-
-
-def rollback(store: RegistryStore, model_name: str, reason: str = "rollback") -> dict:
-    """Give the alias back to the champion that preceded the current one."""
-    with store.alias_lock(model_name):
-        current = store.champion(model_name)
-        if current is None:
-            raise ModelNotFoundError(f"Model '{model_name}' has no champion to roll back")
-        # the promotion that made the current champion names its predecessor; rollbacks are skipped so
-        # that two rollbacks in a row walk further back instead of swapping two versions forever
-        for entry in reversed(store.audit(model_name)):
-            if entry.get("action") == "promote" and entry.get("to") == current.version and entry.get("from"):
-                store.set_champion(model_name, int(entry["from"]))
-                return record_audit(store, model_name, "rollback", current.version, int(entry["from"]), reason, {})
-    raise ModelNotFoundError(f"Model '{model_name}' v{current.version} has no earlier champion to roll back to")

@@ -70,8 +70,10 @@ class SeenRows:
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        extra = {"groups": self.groups} if self.groups is not None else {}
-        np.savez_compressed(buf, rows=self.rows, group_key=np.asarray(self.group_key or ""), **extra)
+        arrays = {"rows": self.rows, "group_key": np.asarray(self.group_key or "")}
+        if self.groups is not None:
+            arrays["groups"] = self.groups
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub reads names as options
         return buf.getvalue()
 
     @classmethod

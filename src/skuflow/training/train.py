@@ -20,6 +20,7 @@ from skuflow.errors import ChampionUnavailableError, ConfigError, DataError, Mis
 from skuflow.estimators.pipeline import final_estimator
 from skuflow.monitoring.novelty import NOVELTY_ARTIFACT, NoveltyDetector
 from skuflow.monitoring.profile import Profile, build_profile, monitored_frame
+from skuflow.registry.aliases import Decision
 from skuflow.registry.store import PROFILE_ARTIFACT, RegistryStore
 from skuflow.settings import Settings
 from skuflow.tasks.base import Task, get_task
@@ -28,7 +29,7 @@ from skuflow.training.config import ModelConfig, SplitConfig, TrainConfig
 from skuflow.training.cv import cross_validate, cv_summary
 from skuflow.training.duplicates import duplicate_report
 from skuflow.training.partitioned import choose_path
-from skuflow.training.promote import Decision, promote_if_better, seen_rows_of
+from skuflow.training.promote import promote_if_better, seen_rows_of
 from skuflow.training.seen_rows import SEEN_ROWS_ARTIFACT
 
 Step = Callable[[str], None]

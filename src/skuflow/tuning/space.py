@@ -60,6 +60,7 @@ class Dimension:
         categorical values must be scalars)."""
         if self.choices is not None:
             return json.loads(trial.suggest_categorical(self.path, [json.dumps(c) for c in self.choices]))
+        assert self.low is not None and self.high is not None  # a range, since it has no choices
         if self.is_int:
             return trial.suggest_int(self.path, int(self.low), int(self.high), log=self.log,
                                      step=int(self.step or 1))

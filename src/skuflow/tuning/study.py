@@ -224,6 +224,7 @@ def _plots(study: Any) -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib.figure import Figure
     from optuna.visualization import matplotlib as ovm
 
     figures: dict[str, Any] = {}
@@ -237,6 +238,7 @@ def _plots(study: Any) -> dict[str, Any]:
                 log.info("no %s: %s", name, exc)
                 continue
             fig = ax.figure
+            assert isinstance(fig, Figure)  # the plot's own figure, never a subfigure
             fig.set_size_inches(8, 5)
             fig.tight_layout()
             figures[name] = fig
