@@ -54,7 +54,7 @@ class Settings(BaseSettings):
                                     "that a decision needs; fewer = no decision.")
     promotion_resamples: int = Field(default=1000, ge=100, description="Bootstrap resamples of the gate.")
 
-    train_data: str = Field(default="synthetic:5000", description="What the daily train flow ingests.")
+    train_data: str = Field(default="synthetic:10000", description="What the daily train flow ingests.")
     batch_input: str = Field(default="synthetic:100000", description="What the nightly batch scores.")
     batch_output: str | None = Field(default=None, description="Base folder/URL of batch outputs.")
     dask_scheduler: str | None = Field(default=None, description="dask.distributed address; default local.")

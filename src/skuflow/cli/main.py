@@ -50,7 +50,7 @@ def _settings() -> Settings:
 def train(
     task: Annotated[str, typer.Argument(help="Task name, e.g. category")],
     data: Annotated[str, typer.Option(help="CSV/Parquet/JSONL path or URL (s3://...), or synthetic:N[:SEED]")]
-    = "synthetic:5000",
+    = "synthetic:10000",
     config: Annotated[Path | None, typer.Option(help="YAML training config")] = None,
     cv: Annotated[int, typer.Option("--cv", help="also cross-validate on K folds of the training rows")] = 0,
     as_json: JsonOpt = False,
@@ -89,7 +89,7 @@ def train(
 @app.command()
 def tune(
     task: Annotated[str, typer.Argument(help="Task name, e.g. category")],
-    data: Annotated[str, typer.Option(help="CSV/Parquet/JSONL path or URL, or synthetic:N[:SEED]")] = "synthetic:5000",
+    data: Annotated[str, typer.Option(help="CSV/Parquet/JSONL path or URL, or synthetic:N[:SEED]")] = "synthetic:10000",
     config: Annotated[Path | None, typer.Option(help="YAML training config (its tune: section narrows the space)")]
     = None,
     trials: Annotated[int, typer.Option(min=1, help="trials the study should hold (a rerun runs only the rest)")] = 20,
@@ -563,7 +563,7 @@ def _dashboard_command(host: str, port: int) -> list[str]:
 def up(
     task: Annotated[str | None, typer.Option(help="Task to serve (default SKUFLOW_DEFAULT_TASK)")] = None,
     data: Annotated[str | None, typer.Option(help="Data for the first model (default SKUFLOW_TRAIN_DATA, "
-                                             "synthetic:5000)")] = None,
+                                             "synthetic:10000)")] = None,
     host: str | None = None,
     port: int | None = None,
     serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True,

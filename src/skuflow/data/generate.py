@@ -20,8 +20,12 @@ from skuflow.data.vocabulary import (
     BOOK_WORDS,
     COLOURS,
     FIRST_NAMES,
+    LANGUAGES,
+    PLACES,
+    SHARED_FEATURES,
     SHARED_KINDS,
     SURNAMES,
+    UNITS,
     VOCABULARY,
     CategoryWords,
 )
@@ -58,6 +62,15 @@ def _brands(rng: np.random.Generator, n: int) -> list[str]:
     return sorted(names)
 
 
+def plural(kind: str) -> str:
+    """The kind in the plural, as titles counting several items write it ("cushion covers")."""
+    if kind.endswith(("s", "x", "ch", "sh")):
+        return kind if kind.endswith("s") else kind + "es"
+    if kind.endswith("y") and kind[-2:-1] not in "aeiou":
+        return kind[:-1] + "ies"
+    return kind + "s"
+
+
 class _Writer:
     """Writes one listing's title and description the many ways shops do."""
 
@@ -74,14 +87,28 @@ class _Writer:
         letters = "".join(self.rng.choice(list("ABCDEFGHKMNPRSTVXZ"), size=int(self.rng.integers(1, 3))))
         return f"{letters}{int(self.rng.integers(1, 999))}" + (" Pro" if self.chance(0.15) else "")
 
+    def feature(self, words: CategoryWords) -> str:
+        """Mostly the category's own; often a material or quality any category's listings name."""
+        return self.pick(SHARED_FEATURES) if self.chance(0.3) else self.pick(words.features)
+
+    def size(self, words: CategoryWords) -> str:
+        """The category's typical sizes, or a count, dimension, weight or volume of any kind: units are weak
+        evidence in real catalogues (jars and lotions both come in ml)."""
+        if self.chance(0.55):
+            return self.pick(words.sizes)
+        n, m = int(self.rng.integers(2, 13)), int(self.pick((5, 10, 20, 25, 30, 45, 50, 100, 150, 200, 250, 400)))
+        unit = self.pick(UNITS)
+        return self.pick((f"pack of {n}", f"{n} pack", f"{n}-pack", f"set of {n}", f"{n} pieces", f"{n} x {m}{unit}",
+                          f"{m}{unit}", f"{m} {unit}", f"{n * 10}cm", f'{n * 2}"', f"{n} x {m}cm"))
+
     def title(self, words: CategoryWords, kind: str, brand: str | None, colour: str, book: bool) -> str:
         if book:
-            return self.book_title(words, kind)
-        kind_part = kind
+            return self.book_title(words, kind, brand)
+        kind_part = plural(kind) if self.chance(0.15) else kind
         if words.audiences and self.chance(0.35):
             kind_part = f"{self.pick(words.audiences)} {kind_part}"
         if self.chance(0.35):
-            kind_part = f"{self.pick(words.features)} {kind_part}"
+            kind_part = f"{self.feature(words)} {kind_part}"
         elif self.chance(0.25):
             kind_part = f"{self.pick(ADJECTIVES)} {kind_part}"
         head = []
@@ -91,31 +118,39 @@ class _Writer:
                 head.append(self.model_code())
         tail = []
         if self.chance(0.45):
-            tail.append(self.pick(words.sizes))
+            tail.append(self.size(words))
         if self.chance(0.3):
             tail.append(colour)
         if self.chance(0.35):
-            tail.append(self.pick(words.features))
+            tail.append(self.feature(words))
         sep = self.pick((" ", ", ", " - ", " | "))
         title = " ".join([*head, kind_part]) + (sep + " ".join(tail) if tail else "")
         if self.chance(0.4):  # Title Case, as many shops write it
             return " ".join(w[:1].upper() + w[1:] for w in title.split(" "))
         return title[0].upper() + title[1:]
 
-    def book_title(self, words: CategoryWords, kind: str) -> str:
+    def book_title(self, words: CategoryWords, kind: str, brand: str | None) -> str:
+        """A book is named by its title, author, format, series or subject, rarely by a product word."""
         w = [self.pick(BOOK_WORDS).capitalize() for _ in range(2)]
         name = self.pick((f"The {w[0]} {w[1]}", f"{w[0]} of {w[1]}", f"The {w[0]}", f"A {w[0]} in the {w[1]}",
                           f"{w[0]} and {w[1]}", f"{w[0]}: {self.pick(BOOK_WORDS).capitalize()} {w[1]}"))
         author = f"{self.pick(FIRST_NAMES)} {self.pick(SURNAMES)}"
+        form = self.rng.random()
+        if form < 0.12:  # reference books name their subject: a country, a language
+            subject = self.pick(PLACES) if self.chance(0.6) else self.pick(LANGUAGES)
+            return self.pick((f"{brand or 'Pocket'} {subject} {kind}", f"{kind.capitalize()} to {subject}",
+                              f"{subject} {kind}, {self.pick(words.features)}"))
+        if form < 0.22:  # series: a volume or a book number
+            return self.pick((f"{name}, Vol. {self.rng.integers(1, 30)}", f"{name} (Book {self.rng.integers(1, 9)})",
+                              f"{name} vol {self.rng.integers(1, 30)} {kind}"))
         parts = [name]
         if self.chance(0.5):
             parts.append(f"by {author}")
-        form = self.rng.random()
-        if form < 0.35:
+        if form < 0.45:
             parts.append(f"({self.pick(words.features)})")
-        elif form < 0.7:
+        elif form < 0.75:
             parts = [f"{kind.capitalize()}:", *parts] if self.chance(0.3) else [*parts, f"- {kind}"]
-        elif form < 0.85:
+        elif form < 0.87:
             parts = [f"{author}:", name, self.pick(words.sizes)]
         return " ".join(parts)
 

@@ -294,6 +294,13 @@ SHARED_KINDS: dict[str, tuple[str, ...]] = {
     "puzzle book": ("books", "toys_games"),
 }
 
+# Materials and qualities that listings of every category name: a word like "stainless steel" or "satin"
+# is evidence of a watch, a pan or a kettlebell alike.
+SHARED_FEATURES = _split("""stainless steel; cast iron; leather; cotton; wooden; plastic; glass; bamboo; satin; velvet;
+    silicone; metal; recycled; waterproof; rechargeable; lightweight; heavy duty; premium quality; 2-in-1;
+    3-in-1; gift boxed; portable; foldable; non-slip; soft; classic; limited edition; eco-friendly; large; mini""")
+UNITS = ("g", "kg", "ml", "l", "cm", "mm", "oz", "inch")
+
 ADJECTIVES = ("premium", "classic", "compact", "deluxe", "essential", "modern", "vintage", "eco", "pro", "ultra",
               "everyday", "smart", "handmade", "limited edition", "travel", "heavy duty", "new", "original",
               "professional", "mini", "large", "small", "luxury", "retro", "genuine", "best selling")
@@ -310,3 +317,7 @@ FIRST_NAMES = _split("""James; Sarah; John; Emma; David; Olivia; Michael; Sophie
     Kate; Peter; Jane; Thomas; Helen; George; Alice; Robert; Maya; Daniel; Clare; Stephen; Agatha; Ian; Zadie""")
 SURNAMES = _split("""Smith; Clarke; Harper; Moore; Walker; Green; Hughes; Wood; Turner; Hill; Ward; King; Baker;
     Price; Bennett; Murray; Fisher; Holmes; Lewis; Adams; Reid; Pearce; Rowling; Christie; Atwood; Ishiguro""")
+PLACES = _split("""Italy; France; Spain; Japan; Greece; Portugal; Iceland; Scotland; Ireland; London; Paris; Rome;
+    New York; Thailand; Vietnam; Mexico; Peru; Canada; Australia; New Zealand; Croatia; Morocco; Norway; Berlin""")
+LANGUAGES = _split("""French; Spanish; German; Italian; Japanese; Mandarin; Portuguese; Greek; Dutch; Arabic; Korean;
+    English""")
