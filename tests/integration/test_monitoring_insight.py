@@ -41,7 +41,9 @@ def test_fresh_traffic_is_estimated_near_its_real_accuracy_and_holds_few_outlier
 def test_another_catalogue_in_the_traffic_is_flagged_as_outliers(client):
     rng = np.random.default_rng(0)
     donors = listing_records(generate_catalogue(300, seed=12)[FIELDS])
-    posing = [{**d, "title": " ".join(rng.choice(REVIEWS, 2)), "description": None} for d in donors[:150]]
+    # a review posing as an offer: its title and its body, as a review site's export would fill them
+    posing = [{**d, "title": " ".join(rng.choice(REVIEWS, 2)), "description": ". ".join(rng.choice(REVIEWS, 4))}
+              for d in donors[:150]]
     _post(client, donors[150:] + posing)
     body = client.get("/v1/category/drift?window=300").json()
     assert body["outliers"]["flagged"] and body["outliers"]["share"] > 0.2

@@ -80,8 +80,10 @@ def text_space():
 
 
 def test_novelty_threshold_holds_one_percent_and_catches_another_catalogue(text_space):
-    detector = NoveltyDetector.fit(text_space.transform(_titles(2000, seed=1)),
-                                   text_space.transform(_titles(2000, seed=2)))
+    # the reference must cover the catalogue's breadth (hundreds of product kinds): 6,000 rows, then 4,000 to
+    # calibrate on
+    detector = NoveltyDetector.fit(text_space.transform(_titles(6000, seed=1)),
+                                   text_space.transform(_titles(4000, seed=2)))
     fresh = detector.window(text_space.transform(_titles(3000, seed=3)))
     assert 0.002 <= fresh["share"] <= 0.025 and not fresh["flagged"]
     rng = np.random.default_rng(0)

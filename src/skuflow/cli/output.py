@@ -8,13 +8,17 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from skuflow.errors import SkuflowError
+from skuflow.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from skuflow.registry.store import RegistryStore
 
 # progress and chatter go to stderr so that stdout stays clean for --json
 err_console = Console(stderr=True)
@@ -81,3 +85,18 @@ class _StepHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.on_step(record.getMessage()[:100])
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
+
+
+def cli_settings() -> Settings:
+    """The settings every command reads (from the environment, once per process)."""
+    return get_settings()
+
+
+def cli_store() -> RegistryStore:
+    """The registry the settings name."""
+    from skuflow.registry.store import RegistryStore
+
+    return RegistryStore(cli_settings())

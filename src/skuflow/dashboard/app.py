@@ -379,7 +379,7 @@ def batch_page(settings: Settings, store: RegistryStore) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="skuflow", layout="wide")
-    settings = Settings()
+    settings = Settings()  # read on every rerun, not cached for the process: a browser session outlives env edits
     store = _store(str(settings.mlflow_uri), str(settings.home))
     st.sidebar.title("skuflow")
     page = st.sidebar.radio("Page", PAGES, key="page")
@@ -390,4 +390,5 @@ def main() -> None:
      "Experiments": experiments_page, "Batch": batch_page}[page](settings, store)
 
 
-main()
+if __name__ == "__main__":  # streamlit runs this file as the main script; importing it runs nothing
+    main()

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skuflow.flows.retrain import latest_window, window_drift
 from skuflow.monitoring.drift import DriftPolicy
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.monitoring.profile import Profile, bin_shares
+from skuflow.monitoring.window import latest_window, window_drift
 from skuflow.registry.aliases import evidence_columns
 from skuflow.registry.store import RegistryStore
 from skuflow.tasks.base import get_task, task_names

@@ -162,6 +162,66 @@ class _Writer:
         return f"{first} {feats[0].capitalize()}, {feats[1]}. {self.pick(MARKETING)}".strip()
 
 
+@dataclass
+class _Population:
+    """Who sells: invented brands and sellers, each leaning towards one "home" category as real ones do, and
+    the real-world brands of the vocabulary. It depends on the seed only, so drifted samples with the same
+    seed share it with the reference."""
+
+    invented: list[str]
+    brand_home: np.ndarray
+    seller_home: np.ndarray
+    seller_ids: np.ndarray
+    every_brand: list[str]
+
+    @classmethod
+    def of(cls, seed: int, n_brands: int, n_sellers: int) -> _Population:
+        pop = np.random.default_rng(seed)
+        invented = _brands(pop, n_brands)
+        brand_home = pop.integers(0, len(CATEGORIES), size=n_brands)
+        seller_home = pop.integers(0, len(CATEGORIES), size=n_sellers)
+        return cls(invented, brand_home, seller_home, np.array([f"S{10000 + i}" for i in range(n_sellers)]),
+                   sorted({b for words in VOCABULARY.values() for b in words.brands}))
+
+    def brand(self, write: _Writer, ci: int) -> str:
+        """The category's own real brands, an invented brand leaning here, or any brand at all."""
+        draw = write.rng.random()
+        if draw < 0.45:
+            return str(write.pick(VOCABULARY[CATEGORIES[ci]].brands))
+        if draw < 0.85:
+            pool = np.flatnonzero(self.brand_home == ci)
+            return self.invented[int(write.rng.choice(pool))] if len(pool) else str(write.pick(self.invented))
+        return str(write.pick(self.every_brand) if write.chance(0.5) else write.pick(self.invented))
+
+    def seller(self, write: _Writer, ci: int, new_seller_share: float) -> str:
+        """A seller unseen in the population (drift), one leaning here, or any seller."""
+        if new_seller_share and write.chance(new_seller_share):
+            return f"N{int(write.rng.integers(100000, 999999))}"
+        if write.chance(0.6):
+            pool = np.flatnonzero(self.seller_home == ci)
+            return str(self.seller_ids[int(write.rng.choice(pool))] if len(pool) else self.seller_ids[0])
+        return str(self.seller_ids[int(write.rng.integers(len(self.seller_ids)))])
+
+
+def _listing(write: _Writer, people: _Population, ci: int, knobs: DriftKnobs, shared_type_share: float,
+             with_description: bool) -> tuple[str, str | None, str, str, float]:
+    """One product of category ``ci``: title, description, brand, seller and price (before the other missing
+    fields are dropped)."""
+    cat = CATEGORIES[ci]
+    words = VOCABULARY[cat]
+    shared = [k for k, cats in SHARED_KINDS.items() if cat in cats]
+    kind = write.pick(shared) if shared and write.chance(shared_type_share) else write.pick(words.kinds)
+    colour = write.pick(COLOURS)
+    brand = people.brand(write, ci)
+    seller = people.seller(write, ci, knobs.new_seller_share)
+    title = write.title(words, kind, brand, colour, book=cat == "books" and kind in words.kinds)
+    if knobs.text_noise:
+        title = " ".join(f"x{int(write.rng.integers(1_000_000))}" if write.chance(knobs.text_noise) else w
+                         for w in title.split())
+    description = write.description(kind, brand, colour, words) if with_description else None
+    return title, description, brand, seller, PRICE_MEDIAN[cat] * float(np.exp(write.rng.normal(0.0, 0.55)))
+
+
 def generate_catalogue(
     rows: int,
     seed: int = 0,
@@ -172,65 +232,22 @@ def generate_catalogue(
     shared_type_share: float = 0.08,
     label_noise: float = 0.02,
 ) -> pd.DataFrame:
-    """Return ``rows`` synthetic products with the canonical fields.
-
-    The same ``seed`` gives the same catalogue; population (sellers, brands) depends on the seed only,
-    so drifted samples with the same seed share sellers and brands with the reference.
-    """
+    """Return ``rows`` synthetic products with the canonical fields; the same ``seed`` gives the same ones."""
     knobs = knobs or DriftKnobs()
-    pop = np.random.default_rng(seed)
-    invented = _brands(pop, n_brands)
-    # each invented brand and seller leans towards one "home" category, as real ones do
-    brand_home = pop.integers(0, len(CATEGORIES), size=n_brands)
-    seller_home = pop.integers(0, len(CATEGORIES), size=n_sellers)
-    seller_ids = np.array([f"S{10000 + i}" for i in range(n_sellers)])
-    every_brand = sorted({b for words in VOCABULARY.values() for b in words.brands})
-
+    people = _Population.of(seed, n_brands, n_sellers)
     rng = np.random.default_rng(seed + 1_000_003)
     write = _Writer(rng)
     weights = np.array([knobs.category_weights.get(c, 1.0) for c in CATEGORIES], dtype=float)
-    weights = weights / weights.sum()
-    cat_idx = rng.choice(len(CATEGORIES), size=rows, p=weights)
+    cat_idx = rng.choice(len(CATEGORIES), size=rows, p=weights / weights.sum())
     missing = {f: rng.random(rows) < share for f, share in MISSING.items()}
-
-    titles, descriptions, brand_col, seller_col, prices = [], [], [], [], []
-    for i, ci in enumerate(cat_idx):
-        cat = CATEGORIES[ci]
-        words = VOCABULARY[cat]
-        shared = [k for k, cats in SHARED_KINDS.items() if cat in cats]
-        kind = write.pick(shared) if shared and write.chance(shared_type_share) else write.pick(words.kinds)
-        colour = write.pick(COLOURS)
-        # brand: the category's own real brands, an invented brand leaning here, or any brand at all
-        draw = rng.random()
-        if draw < 0.45:
-            brand = write.pick(words.brands)
-        elif draw < 0.85:
-            pool = np.flatnonzero(brand_home == ci)
-            brand = invented[int(rng.choice(pool))] if len(pool) else write.pick(invented)
-        else:
-            brand = write.pick(every_brand) if write.chance(0.5) else write.pick(invented)
-        if knobs.new_seller_share and write.chance(knobs.new_seller_share):
-            seller = f"N{int(rng.integers(100000, 999999))}"
-        elif write.chance(0.6):
-            pool = np.flatnonzero(seller_home == ci)
-            seller = seller_ids[int(rng.choice(pool))] if len(pool) else seller_ids[0]
-        else:
-            seller = seller_ids[int(rng.integers(n_sellers))]
-        title = write.title(words, kind, brand, colour, book=cat == "books" and kind in words.kinds)
-        if knobs.text_noise:
-            title = " ".join(f"x{int(rng.integers(1_000_000))}" if write.chance(knobs.text_noise) else w
-                             for w in title.split())
-        titles.append(title)
-        descriptions.append(None if missing["description"][i] else write.description(kind, brand, colour, words))
-        brand_col.append(None if missing["brand"][i] else brand)
-        seller_col.append(None if missing["seller_id"][i] else str(seller))
-        prices.append(PRICE_MEDIAN[cat] * float(np.exp(rng.normal(0.0, 0.55))))
-
-    price_arr = np.clip(np.array(prices) * knobs.price_scale, 10.0, 500.0).round(2)
+    listings = [_listing(write, people, int(ci), knobs, shared_type_share, not gone)
+                for ci, gone in zip(cat_idx, missing["description"], strict=True)]
+    titles, descriptions, brands, sellers, prices = (list(col) for col in zip(*listings, strict=True)) \
+        if listings else ([], [], [], [], [])
+    price_arr = np.clip(np.array(prices, dtype=float) * knobs.price_scale, 10.0, 500.0).round(2)
     price_arr[missing["price"]] = np.nan
     rating = np.clip(rng.normal(4.0, 0.6, size=rows) + knobs.rating_shift, 2.0, 5.0).round(1)
-    t0 = pd.Timestamp(start)
-    created = t0 + pd.to_timedelta(np.sort(rng.uniform(0, 90 * 86400, size=rows)), unit="s")
+    created = pd.Timestamp(start) + pd.to_timedelta(np.sort(rng.uniform(0, 90 * 86400, size=rows)), unit="s")
     # a few listings are filed under the wrong category by their sellers, as on any marketplace
     noisy = rng.random(rows) < label_noise
     cat_idx = np.where(noisy, rng.integers(0, len(CATEGORIES), size=rows), cat_idx)
@@ -238,8 +255,8 @@ def generate_catalogue(
         "id": [f"P{seed}-{i:07d}" for i in range(rows)],
         "title": titles,
         "description": descriptions,
-        "brand": brand_col,
-        "seller_id": seller_col,
+        "brand": [None if gone else b for b, gone in zip(brands, missing["brand"], strict=True)],
+        "seller_id": [None if gone else v for v, gone in zip(sellers, missing["seller_id"], strict=True)],
         "price": price_arr,
         "rating": rating,
         "category": [CATEGORIES[i] for i in cat_idx],

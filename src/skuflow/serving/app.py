@@ -106,13 +106,18 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
         task = get_task(name)
         for router in (task_router(task, ctx), task_monitoring_router(task, ctx), task_admin_router(task, ctx)):
             app.include_router(router)
+    _serve_openapi_of_the_champions(app, ctx, known)
+    _answer_unknown_routes(app, known)
+    return app
 
+
+def _serve_openapi_of_the_champions(app: FastAPI, ctx: ServingContext, known: list[str]) -> None:
+    """The document follows the served champions: a version trained with declared inputs adds body fields,
+    and a task without a champion (every call a 503) is left out until one loads."""
     default_openapi = app.openapi
     app.state.openapi_served = None
 
     def openapi() -> dict:
-        # the document follows the served champions: a version trained with declared inputs adds body fields,
-        # and a task without a champion (every call a 503) is left out until one loads
         loaded = ctx.holder.loaded()
         served = sorted(loaded)
         if refresh_schemas(app.routes, loaded) or app.state.openapi_served != served:
@@ -126,6 +131,10 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
 
     app.openapi = openapi  # type: ignore[method-assign]
 
+
+def _answer_unknown_routes(app: FastAPI, known: list[str]) -> None:
+    """405 for a route asked with another method, 404 naming the tasks for an unknown one."""
+
     @app.api_route("/v1/{task}/{action:path}", methods=["GET", "POST"], include_in_schema=False)
     async def unknown(request: Request, task: str, action: str) -> Response:
         if allowed_methods(app, request.url.path):  # the route exists for other methods (GET on a POST route)
@@ -135,5 +144,3 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
         raise NotFoundError(f"Route '/v1/{task}/{action}' not found")
 
     unknown.skuflow_catch_all = True  # type: ignore[attr-defined]
-
-    return app

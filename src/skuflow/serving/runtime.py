@@ -12,7 +12,8 @@ from typing import Any
 
 from skuflow.errors import NotReadyError
 from skuflow.estimators.pipeline import compile_trees
-from skuflow.monitoring.novelty import NOVELTY_ARTIFACT, NoveltyDetector
+from skuflow.monitoring.drift_report import references
+from skuflow.monitoring.novelty import NoveltyDetector
 from skuflow.monitoring.profile import Profile
 from skuflow.registry.store import RegistryStore, VersionInfo
 from skuflow.tasks.base import Task, get_task, task_names
@@ -50,11 +51,9 @@ def load_version(store: RegistryStore, task: Task, info: VersionInfo, warmup: bo
         log.info("%s v%s: trees compiled flat for online prediction", info.name, info.version)
     if warmup:  # the first call pays for lazy imports and allocation; clients should not
         task.predict(model, task.example_records(1))
-    raw_profile = store.load_profile(info.name, info.version)
-    raw_novelty = store.version_artifact(info.name, info.version, NOVELTY_ARTIFACT)
+    profile, novelty = references(store, info.name, info.version)
     loaded = LoadedModel(task, info.name, info.version, info.run_id, info.tags.get("dataset_digest"),
-                         model, time.time(), Profile.from_dict(raw_profile) if raw_profile else None,
-                         NoveltyDetector.from_bytes(raw_novelty) if raw_novelty else None, task.record_model_for(model))
+                         model, time.time(), profile, novelty, task.record_model_for(model))
     # A model is hundreds of thousands of long-lived objects (vocabularies, trees): left in the young
     # generations, every full collection walks them all and stalls requests for ~200 ms. Frozen, the
     # collector skips them; reference counting still frees a replaced model.

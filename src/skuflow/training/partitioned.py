@@ -125,22 +125,7 @@ def fit_partitioned(task: Task, url: str, config: TrainConfig, client: Any, step
                           "trains a family that learns from chunks of rows (embedding_bag)")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    total = sum(_row_count(p) for p in parts)
-    share = min(1.0, SAMPLE_ROWS / max(total, 1))
-    scan = Scan()
-    for i, found in enumerate(client.gather(client.map(_scan, parts, task=task, config=config,
-                                                       sample_share=share, pure=False))):
-        scan.counts.update(found["counts"])
-        scan.test_rows += found["test_rows"]
-        scan.report.rows_in += found["report"].rows_in
-        scan.report.rows_valid += found["report"].rows_valid
-        for reason, n in found["report"].reasons.items():
-            scan.report.reasons[reason] = scan.report.reasons.get(reason, 0) + n
-        scan.sample.append(found["sample"])
-        scan.digests.append(found["digests"])
-        step(f"scan: partition {i + 1}/{len(parts)}")
-    if sum(scan.counts.values()) < 10:
-        raise DataError(f"Only {sum(scan.counts.values())} valid training rows in {url}; need at least 10")
+    scan = _scan_all(task, url, config, client, step, parts)
     min_rows = config.data.options().get("min_leaf_rows")
     relabel = fold_rare_counts(scan.counts, int(min_rows)) if min_rows else {}
     counts: Counter = Counter()
@@ -160,11 +145,40 @@ def fit_partitioned(task: Task, url: str, config: TrainConfig, client: Any, step
     matrices = client.map(_featurize, parts, task=task, config=config, features=features_ref, labels=labels_ref,
                           pure=False)
     step(f"features: {len(parts)} partitions on {len(client.scheduler_info()['workers'])} workers")
-
     trainer = classifier.trainer(features.n_features_out_, classes, np.asarray([counts[c] for c in classes]))
-    rng = np.random.default_rng(config.split.seed)
-    with ThreadPoolExecutor(max_workers=1) as fetch:  # the next partition travels while this one trains
-        for epoch in range(1, classifier.epochs + 1):
+    _stream_epochs(trainer, matrices, classifier.epochs, np.random.default_rng(config.split.seed), step)
+    client.cancel(matrices)
+    seconds["fit"] = time.perf_counter() - t1
+    return PartitionedFit(model, classes, scan, relabel, seconds, parts)
+
+
+def _scan_all(task: Task, url: str, config: TrainConfig, client: Any, step: Any, parts: list[Partition]) -> Scan:
+    """Every partition's label counts, validation report, held-out count, digests and a sample for the
+    feature step, gathered from the workers."""
+    total = sum(_row_count(p) for p in parts)
+    share = min(1.0, SAMPLE_ROWS / max(total, 1))
+    scan = Scan()
+    for i, found in enumerate(client.gather(client.map(_scan, parts, task=task, config=config,
+                                                       sample_share=share, pure=False))):
+        scan.counts.update(found["counts"])
+        scan.test_rows += found["test_rows"]
+        scan.report.rows_in += found["report"].rows_in
+        scan.report.rows_valid += found["report"].rows_valid
+        for reason, n in found["report"].reasons.items():
+            scan.report.reasons[reason] = scan.report.reasons.get(reason, 0) + n
+        scan.sample.append(found["sample"])
+        scan.digests.append(found["digests"])
+        step(f"scan: partition {i + 1}/{len(parts)}")
+    if sum(scan.counts.values()) < 10:
+        raise DataError(f"Only {sum(scan.counts.values())} valid training rows in {url}; need at least 10")
+    return scan
+
+
+def _stream_epochs(trainer: Any, matrices: list[Any], epochs: int, rng: np.random.Generator, step: Any) -> None:
+    """Each epoch, every partition's feature matrix through the trainer in a new order, the next one fetched
+    from its worker while this one trains."""
+    with ThreadPoolExecutor(max_workers=1) as fetch:
+        for epoch in range(1, epochs + 1):
             order = rng.permutation(len(matrices)).tolist()
             pending = fetch.submit(matrices[order[0]].result)
             for i in range(len(order)):
@@ -173,12 +187,9 @@ def fit_partitioned(task: Task, url: str, config: TrainConfig, client: Any, step
                     pending = fetch.submit(matrices[order[i + 1]].result)
                 trainer.train(X, codes)
                 del X, codes
-                step(f"fit: epoch {epoch}/{classifier.epochs}, partition {i + 1}/{len(order)}")
+                step(f"fit: epoch {epoch}/{epochs}, partition {i + 1}/{len(order)}")
             trainer.end_epoch()
     trainer.finish()
-    client.cancel(matrices)
-    seconds["fit"] = time.perf_counter() - t1
-    return PartitionedFit(model, classes, scan, relabel, seconds, parts)
 
 
 def score_partitioned(task: Task, config: TrainConfig, client: Any, fitted: PartitionedFit,
@@ -253,10 +264,31 @@ def choose_path(data: Any, mode: str) -> tuple[bool, str]:
                            f"process, against {budget / 2**30:,.1f} GiB (half the memory available): {verdict}")
 
 
+def _on_cluster(task: Task, url: str, config: TrainConfig, settings: Any,
+                step: Any) -> tuple[PartitionedFit, tuple[Any, ...], dict[str, Any], dict[str, float]]:
+    """Fit and score on the cluster (``SKUFLOW_DASK_SCHEDULER``'s, or a local one started and closed here):
+    the fit, the held-out truth, labels, confidences and sample, the workers and their peak memory."""
+    from skuflow.cluster import start_client
+
+    client, cluster = start_client(settings.dask_scheduler, config.cluster.workers,
+                                   preload=[type(task).__module__], memory_limit=config.cluster.worker_memory)
+    try:
+        workers = client.scheduler_info()["workers"]
+        step(f"cluster: {len(workers)} workers")
+        fitted = fit_partitioned(task, url, config, client, step, config.cluster.partition_rows)
+        t_eval = time.perf_counter()
+        scored = score_partitioned(task, config, client, fitted, step)
+        fitted.seconds["evaluate"] = time.perf_counter() - t_eval
+        return fitted, scored, workers, worker_peaks(client)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def train_partitioned(task: Task, url: str, config: TrainConfig, settings: Any, step: Any) -> Any:
     """The partitioned path end to end: fit, evaluate and register as ``fit_and_register`` does, then the
     champion gate on a sample of the held-out rows. Returns a ``TrainResult``."""
-    from skuflow.cluster import start_client
     from skuflow.monitoring.novelty import NoveltyDetector
     from skuflow.registry.store import RegistryStore
     from skuflow.training.config import ModelConfig
@@ -278,20 +310,7 @@ def train_partitioned(task: Task, url: str, config: TrainConfig, settings: Any, 
                                                                 params=config.model.params)})
         step(f"model: {task.chunked_kind}, chosen because the partitioned path trains a family that learns "
              "from chunks of rows")
-    client, cluster = start_client(settings.dask_scheduler, config.cluster.workers,
-                                   preload=[type(task).__module__], memory_limit=config.cluster.worker_memory)
-    try:
-        workers = client.scheduler_info()["workers"]
-        step(f"cluster: {len(workers)} workers")
-        fitted = fit_partitioned(task, url, config, client, step, config.cluster.partition_rows)
-        t_eval = time.perf_counter()
-        truth, labels, confidences, held = score_partitioned(task, config, client, fitted, step)
-        fitted.seconds["evaluate"] = time.perf_counter() - t_eval
-        peaks = worker_peaks(client)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    fitted, (truth, labels, confidences, held), workers, peaks = _on_cluster(task, url, config, settings, step)
     classes = [str(c) for c in fitted.classes]
     metrics, artifacts = task.evaluate_labels(truth, labels, confidences, classes)
     metrics |= {"fit_seconds": fitted.seconds["fit"], "cluster.workers": float(len(workers)),

@@ -249,6 +249,15 @@ def default_storage(settings: Settings) -> str:
     return settings.tuning_url or f"sqlite:///{settings.ensure_home() / 'tuning.db'}"
 
 
+def _resume(task: Task, name: str, storage: str, seed: int, prune: bool) -> Any:
+    """The study by that name (a new one, or the one a killed run left, its running trials marked failed)."""
+    study = open_study(name, storage, seed, prune, maximize=task.output.higher_is_better(task.primary_metric))
+    lost = _fail_interrupted(study)
+    if lost:
+        log.warning("%d trials of an interrupted run were marked failed and will be run again", lost)
+    return study
+
+
 def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, settings: Settings, *,
          trials: int, folds: int = 5, timeout: float | None = None, scheduler: str | None = None,
          n_workers: int | None = None, storage: str | None = None, name: str | None = None,
@@ -275,11 +284,7 @@ def tune(task_name: str, data: str | pd.DataFrame, config: TrainConfig | None, s
         fold_index = cv_folds(task, train_df, config, folds)
         storage = storage or default_storage(settings)
         name = name or study_name(task, config, prepared.digest, folds, dims)
-        study = open_study(name, storage, config.split.seed, prune,
-                           maximize=task.output.higher_is_better(task.primary_metric))
-        lost = _fail_interrupted(study)
-        if lost:
-            log.warning("%d trials of an interrupted run were marked failed and will be run again", lost)
+        study = _resume(task, name, storage, config.split.seed, prune)
         store = RegistryStore(settings)
         with store.resumed_run(task.name, study.user_attrs.get("mlflow_run_id"), f"tune-{name}") as parent:
             study.set_user_attr("mlflow_run_id", parent.run_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -59,28 +60,76 @@ def _protocol_errors(endpoint: Callable[..., Awaitable[Response]]) -> Callable[.
     return guarded
 
 
-def v2_router(ctx: ServingContext, known: list[str]) -> APIRouter:
-    api = APIRouter(prefix="/v2", tags=["open inference protocol (v2)"])
-    settings = ctx.settings
-    outputs_of: dict[tuple[str, int], list[dict[str, Any]]] = {}  # metadata per served version: one probe
+@dataclass
+class _Models:
+    """The tasks the V2 routes serve, as models: which one a path names, and what each version outputs."""
 
-    def served(model_name: str, model_version: str | None) -> tuple[Task, LoadedModel]:
-        if model_name not in known:
-            raise TaskNotFoundError(model_name, known)
+    ctx: ServingContext
+    known: list[str]
+    outputs_of: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)  # one probe a version
+
+    def served(self, model_name: str, model_version: str | None) -> tuple[Task, LoadedModel]:
+        if model_name not in self.known:
+            raise TaskNotFoundError(model_name, self.known)
         task = get_task(model_name)
-        loaded = ctx.holder.get(task.name)
+        loaded = self.ctx.holder.get(task.name)
         if model_version is not None and model_version != str(loaded.version):
             raise NotFoundError(f"Model '{model_name}' version '{model_version}' is not served (the champion is "
                                 f"version {loaded.version})")
         return task, loaded
 
-    def output_metadata(task: Task, loaded: LoadedModel) -> list[dict[str, Any]]:
+    def output_metadata(self, task: Task, loaded: LoadedModel) -> list[dict[str, Any]]:
         key = (task.name, loaded.version)
-        if key not in outputs_of:  # an example answer's tensors, one row standing for any number
+        if key not in self.outputs_of:  # an example answer's tensors, one row standing for any number
             preds = task.predict(loaded.model, task.example_records(1), top_k=task.output.answer_depth(loaded.model))
-            outputs_of[key] = [{**{k: v for k, v in t.items() if k != "data"}, "shape": [-1, *t["shape"][1:]]}
-                               for t in task.output.tensors(preds.bodies(), loaded.model)]
-        return outputs_of[key]
+            self.outputs_of[key] = [{**{k: v for k, v in t.items() if k != "data"}, "shape": [-1, *t["shape"][1:]]}
+                                    for t in task.output.tensors(preds.bodies(), loaded.model)]
+        return self.outputs_of[key]
+
+    def rows(self, task: Task, loaded: LoadedModel, tensors: Any) -> list[dict[str, Any]]:
+        """The request's tensors as the rows ``/v1`` would score: images, or validated records."""
+        settings = self.ctx.settings
+        if task.input_kind == "image":
+            images = images_from(tensors, settings.max_batch_images, settings.max_image_bytes)
+            rows = [{"image": b} for b in images]
+        else:
+            records = records_from(tensors, [t.name for t in record_inputs(loaded.record_model)], self.ctx.bounds)
+            if len(records) > settings.max_batch_rows:
+                raise PayloadTooLargeError(f"{len(records)} rows exceed the cap of {settings.max_batch_rows}")
+            rows = validate_records(loaded.record_model, records)
+        if not rows:
+            raise InvalidInputError("inputs: no rows")
+        return rows
+
+
+def _unversioned(endpoint: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+    """The route without ``/versions/{v}``: no ``model_version`` for the document to list as a query."""
+
+    async def call(request: Request, model_name: str) -> Response:
+        return await endpoint(request, model_name)
+
+    call.__name__ = f"{endpoint.__name__}_unversioned"
+    return call
+
+
+def _add_model_routes(api: APIRouter, metadata: Callable, model_ready: Callable, infer: Callable) -> None:
+    infer_doc = {**body_schema(InferRequest), "description": "JSON, or the binary tensor data extension: a JSON "
+                 "header of Inference-Header-Content-Length bytes followed by each input's bytes"}
+    for base, pick in (("/models/{model_name}", _unversioned), ("/models/{model_name}/versions/{model_version}",
+                                                                lambda endpoint: endpoint)):
+        api.add_api_route(base, pick(metadata), methods=["GET"], response_model=ModelMetadata,
+                          summary="Model metadata: inputs and outputs with datatypes and shapes",
+                          responses=_errors(404, 503))
+        api.add_api_route(base + "/ready", pick(model_ready), methods=["GET"], summary="200 when the model can answer",
+                          responses=_errors(400, 404))
+        api.add_api_route(base + "/infer", pick(infer), methods=["POST"], response_model=InferResponse,
+                          summary="Inference on tensors", openapi_extra=infer_doc,
+                          responses=_errors(404, 413, 422, 503))
+
+
+def v2_router(ctx: ServingContext, known: list[str]) -> APIRouter:
+    api = APIRouter(prefix="/v2", tags=["open inference protocol (v2)"])
+    models = _Models(ctx, known)
 
     @api.get("", response_model=ServerMetadata, summary="Server metadata")
     async def server_metadata() -> Response:
@@ -96,17 +145,17 @@ def v2_router(ctx: ServingContext, known: list[str]) -> APIRouter:
 
     @_protocol_errors
     async def metadata(request: Request, model_name: str, model_version: str | None = None) -> Response:
-        task, loaded = served(model_name, model_version)
+        task, loaded = models.served(model_name, model_version)
         inputs = ([{"name": "image", "datatype": "BYTES", "shape": [-1]}] if task.input_kind == "image"
                   else [t.model_dump(exclude_none=True) for t in record_inputs(loaded.record_model)])
-        outputs = await run_in_threadpool(output_metadata, task, loaded)
+        outputs = await run_in_threadpool(models.output_metadata, task, loaded)
         return json_response({"name": task.name, "versions": [str(loaded.version)], "platform": "skuflow",
                               "inputs": inputs, "outputs": outputs}, version=loaded.version)
 
     @_protocol_errors
     async def model_ready(request: Request, model_name: str, model_version: str | None = None) -> Response:
         try:
-            served(model_name, model_version)
+            models.served(model_name, model_version)
         except SkuflowError as exc:
             if exc.status_code == 503:
                 return v2_error(400, exc.message)
@@ -116,20 +165,9 @@ def v2_router(ctx: ServingContext, known: list[str]) -> APIRouter:
     @_protocol_errors
     async def infer(request: Request, model_name: str, model_version: str | None = None) -> Response:
         started = time.perf_counter()
-        task, loaded = served(model_name, model_version)
+        task, loaded = models.served(model_name, model_version)
         req, tensors = read_request(await request.body(), request.headers.get("inference-header-content-length"))
-        if task.input_kind == "image":
-            images = images_from(tensors, settings.max_batch_images, settings.max_image_bytes)
-            rows = [{"image": b} for b in images]
-        else:
-            fields = [t.name for t in record_inputs(loaded.record_model)]
-            records = records_from(tensors, fields, ctx.bounds)
-            if len(records) > settings.max_batch_rows:
-                raise PayloadTooLargeError(f"{len(records)} rows exceed the cap of {settings.max_batch_rows}")
-            rows = validate_records(loaded.record_model, records)
-        if not rows:
-            raise InvalidInputError("inputs: no rows")
-        rid = request_id(request)
+        rows, rid = models.rows(task, loaded, tensors), request_id(request)
         ans = await run_in_threadpool(ctx.router.answer, task, loaded, rows, task.output.answer_depth(loaded.model),
                                       rid, started, request.headers.get("x-experiment-key"))
         outputs = select_outputs(task.output.tensors(ans.bodies, ans.model.model), req.outputs)
@@ -137,25 +175,5 @@ def v2_router(ctx: ServingContext, known: list[str]) -> APIRouter:
                               "id": req.id if req.id is not None else rid, "outputs": outputs},
                              version=ans.model.version, request_id=rid, headers=ans.headers())
 
-    infer_doc = {**body_schema(InferRequest), "description": "JSON, or the binary tensor data extension: a JSON "
-                 "header of Inference-Header-Content-Length bytes followed by each input's bytes"}
-    def unversioned(endpoint: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
-        """The route without ``/versions/{v}``: no ``model_version`` for the document to list as a query."""
-
-        async def call(request: Request, model_name: str) -> Response:
-            return await endpoint(request, model_name)
-
-        call.__name__ = f"{endpoint.__name__}_unversioned"
-        return call
-
-    for base, pick in (("/models/{model_name}", unversioned), ("/models/{model_name}/versions/{model_version}",
-                                                               lambda endpoint: endpoint)):
-        api.add_api_route(base, pick(metadata), methods=["GET"], response_model=ModelMetadata,
-                          summary="Model metadata: inputs and outputs with datatypes and shapes",
-                          responses=_errors(404, 503))
-        api.add_api_route(base + "/ready", pick(model_ready), methods=["GET"], summary="200 when the model can answer",
-                          responses=_errors(400, 404))
-        api.add_api_route(base + "/infer", pick(infer), methods=["POST"], response_model=InferResponse,
-                          summary="Inference on tensors", openapi_extra=infer_doc,
-                          responses=_errors(404, 413, 422, 503))
+    _add_model_routes(api, metadata, model_ready, infer)
     return api

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from skuflow import __version__
 from skuflow.errors import NotFoundError, NotReadyError
-from skuflow.flows.retrain import window_drift
 from skuflow.monitoring.drift import DriftPolicy
 from skuflow.monitoring.metrics import CONTENT_TYPE_LATEST
+from skuflow.monitoring.window import window_drift
 from skuflow.serving.context import ServingContext
 from skuflow.serving.http import body_schema, error_responses, json_response, parse
 from skuflow.tasks.base import Task

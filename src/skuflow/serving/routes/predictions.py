@@ -72,22 +72,24 @@ def _same(record: type[BaseModel]) -> type[BaseModel]:
 TopK = Query(3, ge=1, le=50, description="classes to list (classification)")
 
 
-def task_router(task: Task, ctx: ServingContext) -> APIRouter:
-    """``/v1/{task}/predict``, ``/predict/batch``, ``/info`` and, for tasks that write content, ``/generate``."""
-    api = APIRouter(prefix=f"/v1/{task.name}", tags=[task.name])
+def _answer(ctx: ServingContext, task: Task, request: Request, rows: list[dict[str, Any]], top_k: int, rid: str,
+            started: float) -> Answer:
+    return ctx.router.answer(task, ctx.holder.get(task.name), rows, top_k, rid, started,
+                             request.headers.get("x-experiment-key"))
+
+
+def _respond(ans: Answer, body: Any, rid: str) -> Response:
+    return json_response(body, version=ans.model.version, request_id=rid, headers=ans.headers())
+
+
+def _batch_body(ans: Answer) -> dict[str, Any]:
+    return {"predictions": ans.bodies, "model": ans.model.name, "version": ans.model.version}
+
+
+def _record_routes(api: APIRouter, task: Task, ctx: ServingContext) -> None:
+    """``/predict``, ``/predict/batch`` and ``/explain`` of a task whose inputs are records."""
     name, settings = task.name, ctx.settings
     Record = task.record_model  # the body /docs shows until a champion declares more (``refresh_schemas``)
-    Batch = batch_of(Record)
-
-    def answer(request: Request, rows: list[dict[str, Any]], top_k: int, rid: str, started: float) -> Answer:
-        return ctx.router.answer(task, ctx.holder.get(name), rows, top_k, rid, started,
-                                 request.headers.get("x-experiment-key"))
-
-    def respond(ans: Answer, body: Any, rid: str) -> Response:
-        return json_response(body, version=ans.model.version, request_id=rid, headers=ans.headers())
-
-    def batch_body(ans: Answer) -> dict[str, Any]:
-        return {"predictions": ans.bodies, "model": ans.model.name, "version": ans.model.version}
 
     @direct
     async def predict(request: Request, top_k: int = TopK) -> Response:
@@ -95,10 +97,10 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         record = parse(ctx.holder.get(name).record_model, await request.body(), ctx.bounds)
         rid = request_id(request)
         if ctx.scorer.batches(task):  # the request waits for its batch: never on the event loop
-            ans = await run_in_threadpool(answer, request, [record.model_dump()], top_k, rid, started)
+            ans = await run_in_threadpool(_answer, ctx, task, request, [record.model_dump()], top_k, rid, started)
         else:  # one row costs well under a millisecond: answering on the event loop beats a thread hop
-            ans = answer(request, [record.model_dump()], top_k, rid, started)
-        return respond(ans, ans.bodies[0], rid)
+            ans = _answer(ctx, task, request, [record.model_dump()], top_k, rid, started)
+        return _respond(ans, ans.bodies[0], rid)
 
     @direct
     async def predict_batch(request: Request, top_k: int = TopK) -> Response:
@@ -109,25 +111,9 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
             raise PayloadTooLargeError(f"Batch of {len(records)} rows exceeds the cap of {settings.max_batch_rows}",
                                        rows=len(records), cap=settings.max_batch_rows)
         rid = request_id(request)
-        ans = await run_in_threadpool(answer, request, [r.model_dump() for r in records], top_k, rid, started)
-        return respond(ans, batch_body(ans), rid)
-
-    @direct
-    async def predict_image(request: Request, top_k: int = TopK) -> Response:
-        started = time.perf_counter()
-        images = await read_images(request, False, 1, settings.max_image_bytes)
-        rid = request_id(request)
-        # decoding and a network forward pass take milliseconds: off the event loop
-        ans = await run_in_threadpool(answer, request, [{"image": images[0]}], top_k, rid, started)
-        return respond(ans, ans.bodies[0], rid)
-
-    @direct
-    async def predict_image_batch(request: Request, top_k: int = TopK) -> Response:
-        started = time.perf_counter()
-        images = await read_images(request, True, settings.max_batch_images, settings.max_image_bytes)
-        rid = request_id(request)
-        ans = await run_in_threadpool(answer, request, [{"image": b} for b in images], top_k, rid, started)
-        return respond(ans, batch_body(ans), rid)
+        rows = [r.model_dump() for r in records]
+        ans = await run_in_threadpool(_answer, ctx, task, request, rows, top_k, rid, started)
+        return _respond(ans, _batch_body(ans), rid)
 
     async def explain(request: Request, top: int = Query(10, ge=1, le=100, description="inputs to name")) -> Response:
         loaded = ctx.holder.get(name)
@@ -137,6 +123,41 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         return json_response({**out, "model": loaded.name, "version": loaded.version}, version=loaded.version,
                              request_id=request_id(request))
 
+    for endpoint, build in ((predict, _same), (predict_batch, batch_of), (explain, _same)):
+        endpoint.skuflow_task, endpoint.skuflow_body = name, build  # type: ignore[union-attr]
+    api.add_api_route("/predict", predict, methods=["POST"], response_model=task.output.answer_model,
+                      summary=f"Predict one {name} record", openapi_extra=body_schema(Record))
+    api.add_api_route("/predict/batch", predict_batch, methods=["POST"],
+                      summary=f"Predict up to {settings.max_batch_rows} {name} records",
+                      openapi_extra=body_schema(batch_of(Record)))
+    api.add_api_route("/explain", explain, methods=["POST"], response_model=Explanation,
+                      summary=f"Predict one {name} record and name the inputs that pushed the prediction",
+                      openapi_extra=body_schema(Record),
+                      responses={501: {"description": "the served model family has no exact explanation"}})
+
+
+def _image_routes(api: APIRouter, task: Task, ctx: ServingContext) -> None:
+    """``/predict``, ``/predict/batch`` and ``/explain`` of a task whose input is a photo."""
+    name, settings = task.name, ctx.settings
+
+    @direct
+    async def predict_image(request: Request, top_k: int = TopK) -> Response:
+        started = time.perf_counter()
+        images = await read_images(request, False, 1, settings.max_image_bytes)
+        rid = request_id(request)
+        # decoding and a network forward pass take milliseconds: off the event loop
+        ans = await run_in_threadpool(_answer, ctx, task, request, [{"image": images[0]}], top_k, rid, started)
+        return _respond(ans, ans.bodies[0], rid)
+
+    @direct
+    async def predict_image_batch(request: Request, top_k: int = TopK) -> Response:
+        started = time.perf_counter()
+        images = await read_images(request, True, settings.max_batch_images, settings.max_image_bytes)
+        rid = request_id(request)
+        rows = [{"image": b} for b in images]
+        ans = await run_in_threadpool(_answer, ctx, task, request, rows, top_k, rid, started)
+        return _respond(ans, _batch_body(ans), rid)
+
     async def explain_image(request: Request) -> Response:
         images = await read_images(request, False, 1, settings.max_image_bytes)
         loaded = ctx.holder.get(name)
@@ -144,33 +165,27 @@ def task_router(task: Task, ctx: ServingContext) -> APIRouter:
         return json_response({**out, "model": loaded.name, "version": loaded.version}, version=loaded.version,
                              request_id=request_id(request))
 
+    api.add_api_route("/predict", predict_image, methods=["POST"], response_model=task.output.answer_model,
+                      summary=f"Predict one {name} image (multipart 'file' or JSON base64)",
+                      openapi_extra=image_body_schema("file", ImageRecord))
+    api.add_api_route("/predict/batch", predict_image_batch, methods=["POST"],
+                      summary=f"Predict up to {settings.max_batch_images} {name} images",
+                      openapi_extra=image_body_schema("files", ImageBatch))
+    api.add_api_route("/explain", explain_image, methods=["POST"], response_model=ImageExplanation,
+                      summary=f"Predict one {name} image and show where the model looked (occlusion heat map)",
+                      openapi_extra=image_body_schema("file", ImageRecord))
+
+
+def task_router(task: Task, ctx: ServingContext) -> APIRouter:
+    """``/v1/{task}/predict``, ``/predict/batch``, ``/explain``, ``/info`` and, for tasks that write content,
+    ``/generate``."""
+    api = APIRouter(prefix=f"/v1/{task.name}", tags=[task.name])
+
     async def info() -> Response:
-        loaded = ctx.holder.get(name)
+        loaded = ctx.holder.get(task.name)
         return json_response(loaded.info(), version=loaded.version)
 
-    answer_model = task.output.answer_model
-    if task.input_kind == "image":
-        api.add_api_route("/predict", predict_image, methods=["POST"], response_model=answer_model,
-                          summary=f"Predict one {name} image (multipart 'file' or JSON base64)",
-                          openapi_extra=image_body_schema("file", ImageRecord))
-        api.add_api_route("/predict/batch", predict_image_batch, methods=["POST"],
-                          summary=f"Predict up to {settings.max_batch_images} {name} images",
-                          openapi_extra=image_body_schema("files", ImageBatch))
-        api.add_api_route("/explain", explain_image, methods=["POST"], response_model=ImageExplanation,
-                          summary=f"Predict one {name} image and show where the model looked (occlusion heat map)",
-                          openapi_extra=image_body_schema("file", ImageRecord))
-    else:
-        for endpoint, build in ((predict, _same), (predict_batch, batch_of), (explain, _same)):
-            endpoint.skuflow_task, endpoint.skuflow_body = name, build  # type: ignore[union-attr]
-        api.add_api_route("/predict", predict, methods=["POST"], response_model=answer_model,
-                          summary=f"Predict one {name} record", openapi_extra=body_schema(Record))
-        api.add_api_route("/predict/batch", predict_batch, methods=["POST"],
-                          summary=f"Predict up to {settings.max_batch_rows} {name} records",
-                          openapi_extra=body_schema(Batch))
-        api.add_api_route("/explain", explain, methods=["POST"], response_model=Explanation,
-                          summary=f"Predict one {name} record and name the inputs that pushed the prediction",
-                          openapi_extra=body_schema(Record),
-                          responses={501: {"description": "the served model family has no exact explanation"}})
+    (_image_routes if task.input_kind == "image" else _record_routes)(api, task, ctx)
     api.add_api_route("/info", info, methods=["GET"])
     if task.can_generate:
         _add_generate(api, task, ctx)
