@@ -3,9 +3,8 @@
 By default glibc gives every block over 32 MB its own mmap (under Dask's nanny, which sets
 MALLOC_TRIM_THRESHOLD_, every block over 128 kB), and a thread other than the main one allocates from its
 own 64 MB arena, where big blocks are mmapped whatever the threshold. Each activation of a 224 px batch is
-then a fresh zeroed mapping, and page faults dominate: EfficientNet-Lite0 inference took 40 ms per image
-on one core (23.5 ms on the main thread with thresholds raised, 59 ms in a Dask worker), 13.5 ms with
-this setting everywhere. The price is up to TRIM_THRESHOLD of freed heap a process keeps.
+then a fresh zeroed mapping, and page faults dominate image inference, in a Dask worker most (measured in
+docs/design.md). The price is up to TRIM_THRESHOLD of freed heap a process keeps.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """LightGBM classifier whose predictions skip the sklearn wrapper's per-call input checks.
 
-``LGBMClassifier.predict_proba`` spends ~0.5 ms validating a one-row sparse matrix before a ~0.08 ms
-booster call; inside a fitted skuflow pipeline the featurizer already guarantees the input's shape
+``LGBMClassifier.predict_proba`` spends several times longer validating a one-row sparse matrix than the
+booster call takes; inside a fitted skuflow pipeline the featurizer already guarantees the input's shape
 and type, so prediction goes straight to the booster.
 """
 
@@ -14,7 +14,7 @@ from lightgbm import LGBMClassifier
 from sklearn.utils.validation import check_is_fitted
 
 # below this, one thread beats OpenMP start-up, and a served model's flat forest (see compile_trees) walks the
-# rows: one thread against one, it is 3.6x faster (100 rows of the 8,000-tree champion: 4.2 vs 15.2 ms)
+# rows, several times faster than the booster on one thread (make bench-compiled-trees)
 SMALL_BATCH = 256
 # above it, 0 = "OpenMP's default": all cores in a plain process, one in a Dask worker (its nanny sets
 # OMP_NUM_THREADS=1), whatever threadpoolctl says in between; n_jobs would oversubscribe workers
@@ -84,8 +84,8 @@ class BoosterClassifier(LGBMClassifier):
         return proba
 
     def compile_trees(self) -> bool:
-        """Lay the trees out flat for the online path (``estimators.flat_forest``): a single row of the
-        category champion walks its 8,000 trees in 51-108 µs against the booster's ~340. Serving calls this
+        """Lay the trees out flat for the online path (``estimators.flat_forest``): a single row walks them
+        several times faster than through the booster (make bench-compiled-trees). Serving calls this
         on the loaded model only; a logged model never carries the flat copy."""
         from skuflow.estimators.flat_forest import FlatForest
 

@@ -5,7 +5,7 @@ row's TF-IDF weights), and one softmax layer maps that sum to the classes. Memor
 ``n_features x dim + dim x n_classes`` whatever the number of rows, and a pass costs
 ``rows x (nonzeros x dim + dim x classes)``: linear in rows, linear in classes through one matrix product
 per mini-batch (BLAS on every core), where one-vs-rest linear models store a weight per feature per class
-(a 2^20-feature, 3,000-class model would be 12 GB) and fit a model per class.
+(gigabytes for a hashed table and thousands of classes) and fit a model per class.
 
 Training is mini-batch Adam; the embedding rows are updated lazily (only the rows a batch touches, with
 their own moment estimates), as sparse Adam does, so a batch costs what its rows hold, not the table.

@@ -1,17 +1,17 @@
 """A LightGBM booster's trees laid out in a few small arrays and walked by compiled code.
 
 A fitted booster keeps each tree as a handful of separately allocated vectors. Timed in a loop they stay in
-cache, but a server touches megabytes of other memory between two requests, and the 8,000 trees of the
-category champion were then fetched again. Here the trees are compact enough to stay in a core's L2 beside
+cache, but a server touches megabytes of other memory between two requests, and a big model's trees are then
+fetched again. Here the trees are compact enough to stay in a core's L2 beside
 everything else a server does:
 
 - Each split compares a feature's *bin* with a one-byte cut. A feature's thresholds, sorted, are its cuts;
   a row's value becomes the number of cuts below it, once per row, and ``x <= threshold_j`` holds exactly
   when that count is at most ``j``. Decisions are LightGBM's to the bit, with 1 byte per node instead of 8.
-- Only the features some split uses get a bin (967 of the champion's 9,098 columns), so the row the walk
-  reads is under 1 KB.
-- A node is 12 bytes (feature, cut, default side, two children): the champion's 28,339 nodes and 36,339
-  leaves take 0.6 MB instead of 0.9 MB, and the child is picked by index arithmetic, not a branch.
+- Only the features some split uses get a bin (a small part of a text model's columns), so the row the
+  walk reads is small.
+- A node is 12 bytes (feature, cut, default side, two children), and the child is picked by index
+  arithmetic, not a branch.
 
 Missing values follow LightGBM: with missing type None a NaN counts as zero; with Zero or NaN the missing
 value takes the split's default side (a reserved bin). The scores are summed in tree order, so probabilities

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 T = TypeVar("T")
-BUDGET_BYTES = 3 * 2**30  # per worker process; a reviews fold's char 2-5-grams take ~150 MB
+BUDGET_BYTES = 3 * 2**30  # per worker process: room for the blocks of several folds of a reviews catalogue
 _CACHE: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
 
 

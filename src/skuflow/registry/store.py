@@ -41,7 +41,7 @@ _LOCKS_GUARD = threading.Lock()
 
 def seed_sqlite(uri: str) -> None:
     """Start a new SQLite store as a copy of an empty, fully migrated one. Creating the schema runs MLflow's
-    migrations, ~1.5 s on every new home; a copy of the result takes milliseconds. The template is made once
+    migrations on every new home, which takes far longer than copying the result. The template is made once
     per MLflow version (in the user's cache folder) with no experiments, so MLflow creates its default one
     with this store's own artifact root when it opens the copy. Any failure leaves MLflow to migrate."""
     import shutil

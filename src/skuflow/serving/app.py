@@ -1,7 +1,8 @@
-"""The FastAPI app factory: one serving context, the routers (predictions, monitoring, admin, data) built
-over it, and a lifespan that loads the champions and starts the hot-reload and drift-monitor threads.
-Routes parse input, call the task's ``predict`` on the held champion and format the answer through the
-task's output contract; nothing here trains or computes features."""
+"""The FastAPI app factory: one serving context, the routers built over it (probes; per task: predictions,
+monitoring, admin; data; and the protocols of other servers: MLflow's ``/invocations``, Open Inference V2),
+and a lifespan that loads the champions and starts the hot-reload and drift-monitor threads. Routes parse
+input, call the task's ``predict`` on the held champion and format the answer through the task's output
+contract; nothing here trains or computes features."""
 
 import logging
 import threading
@@ -19,14 +20,15 @@ from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.context import ServingContext
 from skuflow.serving.direct import DirectRoutes
-from skuflow.serving.errors import install_error_handlers
+from skuflow.serving.error_handlers import install_error_handlers
 from skuflow.serving.http import COMMON_ERRORS, allowed_methods, error_responses
 from skuflow.serving.middleware import MetricsAndLimits
+from skuflow.serving.protocols.mlflow import invocations_router
+from skuflow.serving.protocols.v2 import v2_router
 from skuflow.serving.routes.admin import task_admin_router
 from skuflow.serving.routes.data import data_router
-from skuflow.serving.routes.inference_v2 import v2_router
 from skuflow.serving.routes.monitoring import probes_router, task_monitoring_router
-from skuflow.serving.routes.predictions import invocations_router, refresh_schemas, task_router
+from skuflow.serving.routes.predictions import refresh_schemas, task_router
 from skuflow.settings import Settings, get_settings
 from skuflow.tasks.base import get_task, task_names
 

@@ -16,9 +16,9 @@ from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.batching import AdaptiveBatcher
 from skuflow.serving.bounds import RecordBounds
-from skuflow.serving.experiments import ExperimentRouter
 from skuflow.serving.runtime import ModelHolder
 from skuflow.serving.scoring import Scorer
+from skuflow.serving.traffic import ExperimentRouter
 from skuflow.settings import Settings
 from skuflow.tasks.base import get_task, task_names
 

@@ -1,10 +1,10 @@
 """The prediction routes answered straight from the ASGI entry, past FastAPI's router.
 
-FastAPI 0.150 finds a route by walking its included routers and solving each endpoint's dependencies; on a
-single-row predict that was ~75 µs of a ~130 µs request (the model's own work aside), more than the whole
-constant-handler floor. A route marked ``direct`` takes only the request and query parameters and returns a
-``Response`` itself, so nothing of that machinery is needed: it is called with the same endpoint function,
-the same query validation and the same exception handlers. Anything the table cannot answer exactly as the
+FastAPI finds a route by walking its included routers and solving each endpoint's dependencies; on a
+single-row predict that was more than half of the server's own share of the request (docs/design.md). A
+route marked ``direct`` takes only the request and query parameters and returns a ``Response`` itself, so
+nothing of that machinery is needed: it is called with the same endpoint function, the same query validation
+and the same exception handlers. Anything the table cannot answer exactly as the
 router would (another method, an unknown or invalid query parameter) goes through the router unchanged, so
 its errors keep their one shape.
 """

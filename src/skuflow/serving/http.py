@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from skuflow.serving.bounds import RecordBounds
-from skuflow.serving.errors import invalid_input_from
+from skuflow.serving.error_handlers import invalid_input_from
 from skuflow.serving.scoring import new_request_id
 
 

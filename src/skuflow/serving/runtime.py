@@ -55,7 +55,7 @@ def load_version(store: RegistryStore, task: Task, info: VersionInfo, warmup: bo
     loaded = LoadedModel(task, info.name, info.version, info.run_id, info.tags.get("dataset_digest"),
                          model, time.time(), profile, novelty, task.record_model_for(model))
     # A model is hundreds of thousands of long-lived objects (vocabularies, trees): left in the young
-    # generations, every full collection walks them all and stalls requests for ~200 ms. Frozen, the
+    # generations, every full collection walks them all and stalls requests. Frozen, the
     # collector skips them; reference counting still frees a replaced model.
     gc.collect()
     gc.freeze()

@@ -16,9 +16,9 @@ def curl_example(task: Task, host: str, port: int) -> str:
     return f"curl -s -X POST {url} -H 'content-type: application/json' -d '{json.dumps(task.example_records(1)[0])}'"
 
 
-# A serving process polls the registry every few seconds: the poll is its retry. MLflow's own default (7
-# retries, backoff 2, 4, ... 128 s) keeps a poll asleep for minutes after a registry outage; measured with the
-# server down 30 s, the version promoted once it was back served 16 s after the promotion, not ~1 poll.
+# A serving process polls the registry every few seconds: the poll is its retry. MLflow's own default (seven
+# retries with exponential backoff) keeps a poll asleep for minutes after a registry outage, so a version
+# promoted once the registry is back would be served many polls late.
 REGISTRY_RETRIES = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
 
 

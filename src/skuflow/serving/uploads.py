@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from skuflow.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
 from skuflow.images.decode import ImageRecord, image_bytes_from_base64
-from skuflow.serving.errors import invalid_input_from
+from skuflow.serving.error_handlers import invalid_input_from
 
 
 class ImageBatch(BaseModel):

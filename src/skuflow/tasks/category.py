@@ -41,9 +41,8 @@ _FEATURE_DEFAULTS: dict[str, dict[str, Any]] = {
 
 # The family a config without ``model.kind`` gets, by training rows x classes (the cost of a one-vs-rest fit
 # grows with that product; the embedding softmax grows with rows, and with classes only through one matrix
-# product per batch). The linear SVC took 38 s and 2.1 GB at 20,000 x 200 and ran out of 24 GB at
-# 200,000 x 2,000 (make bench-scale). Boosted trees are not a default: on titles they trailed the linear SVC
-# on every catalogue measured (docs/benchmarks.md) and grow with the class count.
+# product per batch): make bench-scale found the limit below. Boosted trees are not a default: on titles they
+# trailed the linear SVC on every catalogue measured and grow with the class count (docs/design.md).
 LINEAR_MAX_CELLS = 1_000_000  # rows x classes
 
 
@@ -64,7 +63,7 @@ _SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
         "features.max_word_features": {"choices": [2000, 5000, 10000]},
         "features.word_ngrams": {"choices": [[1, 1], [1, 2]]},
         # within-word fragments (model numbers, "fridg"/"freez"), capped: on a validation cut of PriceRunner's
-        # training rows 3,000 of them took one fit from ~0.95 to 0.971 macro-F1 in 46 s on one core
+        # training rows a few thousand of them lifted macro-F1 clearly at a modest cost
         "features.char_ngrams": {"choices": [None, [3, 5]]},
         "features.max_char_features": {"choices": [1500, 3000]},
         "features.min_df": {"choices": [1, 2]},

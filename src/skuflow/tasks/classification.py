@@ -265,7 +265,7 @@ class ClassificationTask(Task):
     def _evaluate_in_chunks(self, model: Any, frame: pd.DataFrame,
                             classes: list[str]) -> tuple[dict[str, float], dict[str, Any], ClassPredictions]:
         """Many classes: rows scored a chunk at a time, keeping each row's prediction and confidence, never a
-        rows x classes matrix (200,000 rows x 3,000 classes would be 4.8 GB). No per-class curves or AUC."""
+        rows x classes matrix (gigabytes at catalogue scale). No per-class curves or AUC."""
         labels: list[str] = []
         confidences: list[float] = []
         top_k: list[list[tuple[str, float]]] = []

@@ -233,8 +233,8 @@ def _row_count(part: Partition) -> int:
     return sum(meta.row_group(rg).num_rows for rg in part.row_groups)
 
 
-# peak memory of the in-process path per byte of Parquet on disk (1,000,000 synthetic products: 49 MB on
-# disk, 3.5 GiB peak); real catalogues with longer descriptions compress less and expand less
+# peak memory of the in-process path per byte of Parquet on disk, measured on the synthetic catalogue
+# (docs/benchmarks.md); real catalogues with longer descriptions compress less and expand less
 IN_PROCESS_BYTES_PER_DISK_BYTE = 70
 
 

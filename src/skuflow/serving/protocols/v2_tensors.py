@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skuflow.errors import InvalidInputError, PayloadTooLargeError
 from skuflow.serving.bounds import RecordBounds
-from skuflow.serving.errors import invalid_input_from
+from skuflow.serving.error_handlers import invalid_input_from
 from skuflow.serving.uploads import check_size
 
 # datatype -> numpy little-endian dtype; BYTES is a list of length-prefixed byte strings instead

@@ -19,7 +19,7 @@ from skuflow import __version__
 from skuflow.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, SkuflowError, TaskNotFoundError
 from skuflow.serving.context import ServingContext
 from skuflow.serving.http import body_schema, json_response, request_id, validate_records
-from skuflow.serving.open_inference import (
+from skuflow.serving.protocols.v2_tensors import (
     InferRequest,
     InferResponse,
     ModelMetadata,
