@@ -17,6 +17,8 @@ from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, Strati
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from skuflow.estimators.inputs import labels_for
+
 
 def fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
     """The temperature T minimising the log loss of softmax(scores / T)."""
@@ -39,7 +41,7 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y) -> TemperatureScaledSVC:
-        y = np.asarray(y)
+        y = labels_for(self, X, y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         base = LinearSVC(C=self.C, max_iter=self.max_iter)
         self.temperature_ = 1.0
@@ -95,8 +97,14 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
         d = np.asarray(X @ self.coef_.T) + self.intercept_
         return self._two_columns(d.ravel() if d.shape[1] == 1 else d, len(self.classes_))
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # made for sparse text features
+        return tags
+
     def predict_proba(self, X) -> np.ndarray:
         return softmax(self.decision_function(X) / self.temperature_, axis=1)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[self.decision_function(X).argmax(axis=1)]
+        best = self.decision_function(X).argmax(axis=1)  # first: it says "not fitted" if so
+        return self.classes_[best]

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
+
+from skuflow.estimators.inputs import labels_for
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ class EmbeddingBagClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: sp.spmatrix, y) -> EmbeddingBagClassifier:
         X = sp.csr_matrix(X, dtype=np.float32)
-        classes, codes = np.unique(np.asarray(y).astype(str), return_inverse=True)
+        classes, codes = np.unique(labels_for(self, X, y).astype(str), return_inverse=True)
         trainer = self.trainer(X.shape[1], classes, np.bincount(codes, minlength=len(classes)))
         for _ in range(self.epochs):
             trainer.train(X, codes)
@@ -119,11 +122,17 @@ class EmbeddingBagClassifier(ClassifierMixin, BaseEstimator):
             hidden = sp.csr_matrix(X, dtype=np.float32) @ self.embeddings_
         return hidden @ self.weights_ + self.bias_
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # made for sparse text features
+        return tags
+
     def predict_proba(self, X: sp.spmatrix) -> np.ndarray:
         return _softmax(self.decision_function(X))
 
     def predict(self, X: sp.spmatrix) -> np.ndarray:
-        return self.classes_[self.decision_function(X).argmax(axis=1)]
+        best = self.decision_function(X).argmax(axis=1)  # first: it says "not fitted" if so
+        return self.classes_[best]
 
 
 class Trainer:

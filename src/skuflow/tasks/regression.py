@@ -15,7 +15,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import KFold
+from sklearn.utils.validation import check_is_fitted
 
+from skuflow.estimators.inputs import labels_for
 from skuflow.evidence import conformal_half_width
 from skuflow.features.tabular import Table
 from skuflow.tasks.base import Task
@@ -35,7 +37,7 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         self.clip = clip
 
     def fit(self, X: Table, y: Any) -> ConformalRegressor:
-        y = np.asarray(y, dtype=float)
+        y = labels_for(self, X, y).astype(float)
         frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(list(X))
         residuals = np.empty(len(y))
         for train_idx, held_idx in KFold(self.folds, shuffle=True, random_state=self.seed).split(frame):
@@ -50,6 +52,7 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         return np.clip(values, *self.clip) if self.clip else np.asarray(values, dtype=float)
 
     def predict(self, X: Table) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
         return self._clipped(self.estimator_.predict(X))
 
     def predict_interval(self, X: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -12,7 +12,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.utils.validation import check_is_fitted
 
+from skuflow.estimators.inputs import labels_for
 from skuflow.features import shared
 from skuflow.features.tabular import Table, numeric_column
 from skuflow.text.listing import ListingText, listing_texts
@@ -88,7 +90,7 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
 
     def fit(self, X: Any, y: Any) -> NBLogisticRegression:
-        y = np.asarray(y)
+        y = labels_for(self, X, y)
         self.classes_ = np.unique(y)
         if len(self.classes_) != 2:
             raise ValueError("NB-LR is a binary classifier")
@@ -100,11 +102,20 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
         self.lr_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(X.multiply(self.r_).tocsr(), y)
         return self
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # made for sparse text features
+        tags.classifier_tags.multi_class = False  # good / poor
+        tags.input_tags.positive_only = True  # term counts or weights
+        return tags
+
     def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "lr_")
         return self.lr_.predict_proba(sparse.csr_matrix(X).multiply(self.r_).tocsr())
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(1)]
+        best = self.predict_proba(X).argmax(1)  # first: it says "not fitted" if so
+        return self.classes_[best]
 
 
 def tfidf_lr(C: float = 8.0, **tfidf: Any) -> Pipeline:
