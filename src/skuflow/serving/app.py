@@ -26,9 +26,9 @@ from skuflow.serving.middleware import MetricsAndLimits
 from skuflow.serving.protocols.mlflow import invocations_router
 from skuflow.serving.protocols.v2 import v2_router
 from skuflow.serving.routes.admin import task_admin_router
-from skuflow.serving.routes.data import data_router
-from skuflow.serving.routes.monitoring import probes_router, task_monitoring_router
+from skuflow.serving.routes.observability import probes_router, task_monitoring_router
 from skuflow.serving.routes.predictions import refresh_schemas, task_router
+from skuflow.serving.routes.synthetic import data_router
 from skuflow.settings import Settings, get_settings
 from skuflow.tasks.base import get_task, task_names
 
