@@ -149,3 +149,9 @@ def test_the_cheat_sheet_and_the_walk_through_run_on_small_data(tmp_path, monkey
     assert {("data", "generate"), ("train",), ("tune",), ("models", "promote"), ("batch",)} <= set(ran)
     assert (tmp_path / "scored").exists()
     get_settings.cache_clear()
+
+
+def test_the_readme_links_to_pages_that_exist():
+    links = re.findall(r"\]\(((?:docs/)[^)#\s]+)", (ROOT / "README.md").read_text())
+    assert len(links) >= 15
+    assert [link for link in links if not (ROOT / link).exists()] == []
