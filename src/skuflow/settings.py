@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     train_config: str | None = Field(default=None, description="YAML config retraining uses.")
     reload_interval: float = Field(default=10.0, ge=0, description="Seconds between champion checks; 0 = off.")
     admin_api_key: str | None = Field(default=None, description="Key for admin routes (retrain, experiments).")
+    rate_limit_writes: float | None = Field(default=None, gt=0, description="Requests a minute per key (or "
+                                            "client address) on feedback, retraining and experiment writes; over it "
+                                            "429 with Retry-After. Unset: no limit.")
+    rate_limit_reads: float | None = Field(default=None, gt=0, description="Requests a minute per key (or client "
+                                           "address) on the expensive reads: drift, explain, batch predictions, "
+                                           "/invocations, V2 infer. Unset: no limit.")
     feedback_api_key: str | None = Field(default=None, description="Key a labelling client sends as "
                                          "X-Feedback-Key to report true labels (the admin key works too).")
     shadow_queue: int = Field(default=2048, gt=0, description="Shadow rows waiting to be scored; beyond it "

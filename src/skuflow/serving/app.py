@@ -25,6 +25,7 @@ from skuflow.serving.http import COMMON_ERRORS, allowed_methods, error_responses
 from skuflow.serving.middleware import MetricsAndLimits
 from skuflow.serving.protocols.mlflow import invocations_router
 from skuflow.serving.protocols.v2 import v2_router
+from skuflow.serving.rate_limits import RateLimits
 from skuflow.serving.routes.admin import task_admin_router
 from skuflow.serving.routes.observability import probes_router, task_monitoring_router
 from skuflow.serving.routes.predictions import refresh_schemas, task_router
@@ -97,6 +98,9 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     app.state.scorer, app.state.router = ctx.scorer, ctx.router
     install_error_handlers(app)
     app.add_middleware(DirectRoutes, fastapi_app=app)  # inside the metrics: direct answers are counted too
+    if settings.rate_limit_writes or settings.rate_limit_reads:  # before the direct table, inside the metrics
+        app.add_middleware(RateLimits, writes_per_minute=settings.rate_limit_writes,
+                           reads_per_minute=settings.rate_limit_reads)
     app.add_middleware(MetricsAndLimits, metrics=ctx.metrics, max_body_bytes=settings.max_body_bytes)
 
     known = task_names()
