@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     prediction_log_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home.")
     log_predictions: bool = True
     drift_window: int = Field(default=1000, gt=0, description="Latest predictions a drift check looks at.")
+    max_drift_window: int = Field(default=10_000, ge=10, description="Largest window GET /v1/{task}/drift reads "
+                                  "(a larger one is 422): the read's work stays bounded whatever its caller asks.")
     monitor_interval: float = Field(default=0.0, ge=0, description="Seconds between drift checks; 0 = off.")
     retrain_consecutive: int = Field(default=3, gt=0, description="Drifted windows in a row that retrain.")
     retrain_min_rows: int = Field(default=500, gt=0)

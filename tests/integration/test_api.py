@@ -173,6 +173,12 @@ def test_drift_endpoint_reports_effect_sizes(client, catalogue):
     text = client.get("/metrics").text
     assert 'skuflow_drift_effect{column="price"' in text and "skuflow_drift_detected{" in text
     assert client.get("/v1/category/drift?window=5").status_code == 422
+    # the window is capped, and the cap is in the OpenAPI document: a read's work stays bounded
+    cap = client.app.state.settings.max_drift_window
+    too_big = client.get(f"/v1/category/drift?window={cap + 1}")
+    assert too_big.status_code == 422 and "window" in too_big.text
+    params = client.get("/openapi.json").json()["paths"]["/v1/category/drift"]["get"]["parameters"]
+    assert next(p for p in params if p["name"] == "window")["schema"]["maximum"] == cap
 
 
 def test_retrain_route_needs_the_admin_key(client, trained_home):
