@@ -28,8 +28,9 @@ NOT_RUN = {("serve",): "a server", ("up",): "a server", ("dashboard",): "a serve
            ("flow", "run"): "a Prefect server (tests/e2e/test_flows.py runs it)",
            ("retrain",): "a Prefect flow (tests/e2e/test_closed_loop.py runs it)",
            ("drift", "report"): "logged traffic (tests/e2e/test_cli.py runs it)",
-           ("data", "ingest"): "an S3 bucket (tests/integration/test_remote_stack.py runs it)"}
-SMALL = {"--rows": 1500, "--trials": 2}  # the walk-through runs on small data
+           ("data", "ingest"): "an S3 bucket (tests/integration/test_remote_stack.py runs it)",
+           ("tune",): "a Dask cluster and an Optuna study (tests/integration/test_tuning.py runs them)"}
+SMALL = {"--rows": 1500}  # the walk-through runs on small data
 
 
 def _blocks(lang: str) -> list[tuple[str, str]]:
@@ -146,7 +147,7 @@ def test_the_cheat_sheet_and_the_walk_through_run_on_small_data(tmp_path, monkey
         result = runner.invoke(app, _small(words))
         assert result.exit_code == 0, f"skuflow {' '.join(words)}:\n{result.output}"
         ran.append(path)
-    assert {("data", "generate"), ("train",), ("tune",), ("models", "promote"), ("batch",)} <= set(ran)
+    assert {("data", "generate"), ("train",), ("models", "promote"), ("models", "rollback"), ("batch",)} <= set(ran)
     assert (tmp_path / "scored").exists()
     get_settings.cache_clear()
 
