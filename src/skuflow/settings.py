@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     train_config: str | None = Field(default=None, description="YAML config retraining uses.")
     reload_interval: float = Field(default=10.0, ge=0, description="Seconds between champion checks; 0 = off.")
     admin_api_key: str | None = Field(default=None, description="Key for admin routes (retrain, experiments).")
+    read_api_key: str | None = Field(default=None, description="Key (X-Read-Key, or the admin key) for the reads "
+                                     "that show a model's traffic: drift, retraining and experiment status. "
+                                     "Unset: those reads are public.")
     rate_limit_writes: float | None = Field(default=None, gt=0, description="Requests a minute per key (or "
                                             "client address) on feedback, retraining and experiment writes; over it "
                                             "429 with Retry-After. Unset: no limit.")

@@ -66,6 +66,13 @@ class ServingContext:
                                 "x-api-key": self.settings.admin_api_key},
                       "SKUFLOW_FEEDBACK_API_KEY or SKUFLOW_ADMIN_API_KEY")
 
+    def require_reader(self, request: Request) -> None:
+        """Reads that show a model's traffic (drift, retraining and experiment status): public unless
+        ``SKUFLOW_READ_API_KEY`` is set; then ``X-Read-Key`` or the admin key."""
+        if self.settings.read_api_key:
+            self._require(request, {"x-read-key": self.settings.read_api_key,
+                                    "x-api-key": self.settings.admin_api_key}, "SKUFLOW_READ_API_KEY")
+
     def _require(self, request: Request, keys: dict[str, str | None], setting: str) -> None:
         """Compared in constant time; a refusal is counted by route and reason and logged without the key."""
         configured = {header: key for header, key in keys.items() if key}

@@ -47,7 +47,8 @@ def task_admin_router(task: Task, ctx: ServingContext) -> APIRouter:
         run, started = ctx.retrainer.start(name, "requested through the API")
         return json_response({**run.to_dict(), "started": started}, status=202 if started else 409)
 
-    async def retrain_status() -> Response:
+    async def retrain_status(request: Request) -> Response:
+        ctx.require_reader(request)
         run = ctx.retrainer.runs.get(name)
         if run is None:
             raise NotFoundError(f"No retraining of {name} has run in this server")
@@ -64,7 +65,8 @@ def task_admin_router(task: Task, ctx: ServingContext) -> APIRouter:
         await run_in_threadpool(ctx.router.refresh, store, name)  # this replica starts at once
         return json_response(exp.to_dict(), status=201)
 
-    async def experiment_status() -> Response:
+    async def experiment_status(request: Request) -> Response:
+        ctx.require_reader(request)
         exp = await run_in_threadpool(record.load, ctx.store(), name)
         if exp is None:
             raise NotFoundError(f"No experiment has run on {name}")

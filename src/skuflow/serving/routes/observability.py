@@ -76,8 +76,10 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
             raise NotFoundError(f"No {name} prediction with request id '{body.request_id}'")
         return json_response({"task": name, "request_id": body.request_id, "recorded": True})
 
-    async def drift(window: int = Query(min(ctx.settings.drift_window, ctx.settings.max_drift_window), ge=10,
-                                        le=ctx.settings.max_drift_window)) -> Response:
+    async def drift(request: Request, window: int = Query(min(ctx.settings.drift_window,
+                                                              ctx.settings.max_drift_window), ge=10,
+                                                          le=ctx.settings.max_drift_window)) -> Response:
+        ctx.require_reader(request)
         loaded = ctx.holder.get(name)
         if ctx.scorer.plog is None or loaded.profile is None:
             raise NotReadyError(f"Drift for {name} v{loaded.version} needs the prediction log and a reference "
