@@ -3,7 +3,7 @@ audited (experiments in the registry's audit; retraining runs through the gate, 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -38,6 +38,20 @@ class ExperimentIn(BaseModel):
     min_rows: int = Field(100, ge=1, description="Feedback rows per arm before a decision")
 
 
+async def _experiment_status(ctx: ServingContext, name: str) -> dict[str, Any]:
+    """The running or last experiment of a task, read with the sequential test over the prediction log."""
+    exp = await run_in_threadpool(record.load, ctx.store(), name)
+    if exp is None:
+        raise NotFoundError(f"No experiment has run on {name}")
+    plog = ctx.scorer.plog
+    if plog is None:
+        return exp.to_dict()
+    await run_in_threadpool(plog.flush)  # what this replica answered so far counts
+    status = await run_in_threadpool(judge.analyse, plog, exp)
+    ctx.metrics.experiment_p_value.labels(name, exp.id).set(status["test"]["p_value"])
+    return status
+
+
 def task_admin_router(task: Task, ctx: ServingContext) -> APIRouter:
     api = APIRouter(prefix=f"/v1/{task.name}", tags=[task.name], responses=error_responses(400, 401, 403, 409))
     name = task.name
@@ -67,16 +81,7 @@ def task_admin_router(task: Task, ctx: ServingContext) -> APIRouter:
 
     async def experiment_status(request: Request) -> Response:
         ctx.require_reader(request)
-        exp = await run_in_threadpool(record.load, ctx.store(), name)
-        if exp is None:
-            raise NotFoundError(f"No experiment has run on {name}")
-        plog = ctx.scorer.plog
-        if plog is None:
-            return json_response(exp.to_dict())
-        await run_in_threadpool(plog.flush)  # what this replica answered so far counts
-        status = await run_in_threadpool(judge.analyse, plog, exp)
-        ctx.metrics.experiment_p_value.labels(name, exp.id).set(status["test"]["p_value"])
-        return json_response(status)
+        return json_response(await _experiment_status(ctx, name))
 
     async def experiment_stop(request: Request) -> Response:
         ctx.require_admin(request)
