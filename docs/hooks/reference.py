@@ -49,13 +49,16 @@ def _cli() -> str:
     return "\n".join(out)
 
 
+def _default(field: Any) -> Any:
+    return field.default if field.default_factory is None else field.default_factory()
+
+
 def _settings() -> str:
     from skuflow.settings import Settings
 
     rows = []
     for name, field in Settings.model_fields.items():
-        default = field.default if field.default_factory is None else field.default_factory()
-        rows.append(f"| `SKUFLOW_{name.upper()}` | `{default!s}` | {_cell(field.description or '')} |")
+        rows.append(f"| `SKUFLOW_{name.upper()}` | `{_default(field)!s}` | {_cell(field.description or '')} |")
     return "| variable | default | what |\n|---|---|---|\n" + "\n".join(rows) + "\n"
 
 
@@ -66,9 +69,9 @@ def _model_rows(model: type[BaseModel], prefix: str) -> list[str]:
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             rows += _model_rows(ann, f"{prefix}{name}.")
             continue
-        default = field.default if field.default_factory is None else field.default_factory()
         doc = field.description or ""
-        rows.append(f"| `{prefix}{name}` | `{_cell(getattr(ann, '__name__', ann))}` | `{default!s}` | {_cell(doc)} |")
+        rows.append(f"| `{prefix}{name}` | `{_cell(getattr(ann, '__name__', ann))}` | `{_default(field)!s}` | "
+                    f"{_cell(doc)} |")
     return rows
 
 

@@ -135,21 +135,30 @@ class ImageTask(ClassificationTask):
             rows.append(image_stats(img) if img is not None else {k: row.get(k) for k in STAT_COLUMNS})
         return pd.DataFrame(rows, columns=list(STAT_COLUMNS)).astype(float)
 
-    def decode(self, model: Any, X: Table) -> np.ndarray:
-        """Pixels for the model; a bad image fails naming its position (``images[3]: ...``)."""
+    def _decode_each(self, model: Any, images: list[Any]) -> tuple[np.ndarray, list[SkuflowError | None]]:
+        """Pixels for the model, and for each image the error that kept it from decoding (None if none)."""
         from skuflow.images.decode import decode_image
 
-        images = column(X, "image")
-        pixels = np.empty((len(images), model.size_, model.size_, model.n_channels_), dtype=np.uint8)
+        pixels = np.zeros((len(images), model.size_, model.size_, model.n_channels_), dtype=np.uint8)
+        errors: list[SkuflowError | None] = [None] * len(images)
         for i, img in enumerate(images):
             try:
                 pixels[i] = decode_image(img, model.size_, model.n_channels_)
             except SkuflowError as exc:
+                errors[i] = exc
+        return pixels, errors
+
+    def decode(self, model: Any, X: Table) -> np.ndarray:
+        """Pixels for the model; a bad image fails naming its position (``images[3]: ...``)."""
+        images = column(X, "image")
+        pixels, errors = self._decode_each(model, images)
+        for i, exc in enumerate(errors):
+            if exc is not None:
                 if len(images) > 1:
                     exc.message = f"images[{i}]: {exc.message}"
                     exc.args = (exc.message,)
                     exc.details["index"] = i
-                raise
+                raise exc
         return pixels
 
     def predict(self, model: Any, X: Table, top_k: int = 3) -> ClassPredictions:
@@ -158,15 +167,8 @@ class ImageTask(ClassificationTask):
     def predict_rows(self, model: Any, frame: pd.DataFrame, top_k: int = 1) -> tuple[ClassPredictions | None,
                                                                                       pd.Series]:
         """Each photo decoded on its own (a corrupt one gets its reason), the rest scored together."""
-        from skuflow.images.decode import decode_image
-
-        reason = pd.Series(None, index=frame.index, dtype=object)
-        pixels = np.zeros((len(frame), model.size_, model.size_, model.n_channels_), dtype=np.uint8)
-        for i, img in enumerate(frame["image"]):
-            try:
-                pixels[i] = decode_image(img, model.size_, model.n_channels_)
-            except SkuflowError as exc:
-                reason.iloc[i] = exc.message
+        pixels, errors = self._decode_each(model, list(frame["image"]))
+        reason = pd.Series([None if e is None else e.message for e in errors], index=frame.index, dtype=object)
         ok = reason.isna().to_numpy()
         if not ok.any():
             return None, reason
