@@ -30,6 +30,9 @@ class Settings(BaseSettings):
 
     prediction_log_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home.")
     log_predictions: bool = True
+    prediction_journal: bool = Field(default=True, description="Append each answered prediction to a journal in "
+                                     "home/journal before the answer leaves, so that a killed worker loses no "
+                                     "logged prediction (replayed by the next process to start).")
     drift_window: int = Field(default=1000, gt=0, description="Latest predictions a drift check looks at.")
     max_drift_window: int = Field(default=10_000, ge=10, description="Largest window GET /v1/{task}/drift reads "
                                   "(a larger one is 422): the read's work stays bounded whatever its caller asks.")

@@ -3,16 +3,20 @@ version, confidence and latency, plus the true labels that feedback brings later
 
 Writes never sit on the request path: ``record`` puts a tuple on a queue (a few microseconds) and a
 writer thread inserts in batches. SQLite in WAL mode by default, any SQLAlchemy URL (Postgres) by
-configuration.
+configuration. Given a journal folder, ``record`` also appends the row to this process's journal before the
+answer leaves (``skuflow.monitoring.journal``): a killed worker's rows are replayed by the next process to
+start, and a database that is away (restarting, disk full) delays rows instead of losing them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Any, cast
 
 import orjson
@@ -27,11 +31,15 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    exc,
     func,
     insert,
     or_,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+
+from skuflow.monitoring.journal import Journal, replay_orphans
 
 log = logging.getLogger("skuflow.prediction_log")
 
@@ -52,11 +60,15 @@ predictions = Table(
     Column("experiment", String(96), index=True),
     Column("variant", String(16)),
     Column("error", Text),
+    # the journal's key of the entry: a replay after a crash skips the rows the database already has
+    Column("entry", String(64), unique=True),
 )
 # the columns ``record`` queues, in its tuple's order
-_LOGGED = ("request_id", "task", "model_version", "features", "prediction", "confidence", "latency_ms", "source",
-           "ts", "experiment", "variant", "error")
-_ADDED_COLUMNS = ("experiment", "variant", "error")  # logs written before experiments lack them
+_LOGGED = ("entry", "request_id", "task", "model_version", "features", "prediction", "confidence", "latency_ms",
+           "source", "ts", "experiment", "variant", "error")
+_ADDED_COLUMNS = ("experiment", "variant", "error", "entry")  # logs written before experiments or journals
+RETRY_MAX_SECONDS = 5.0  # the longest wait between attempts while the database is away
+REPLAY_SECONDS = 30.0  # how often the writer looks for the journals of workers that died
 feedback = Table(
     "feedback", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -70,9 +82,11 @@ feedback = Table(
 class PredictionLog:
     """A queue in front of a database table; ``close`` drains it."""
 
-    def __init__(self, url: str, batch_size: int = 500, flush_interval: float = 0.25) -> None:
+    def __init__(self, url: str, batch_size: int = 500, flush_interval: float = 0.25,
+                 journal_dir: Path | None = None) -> None:
         self.url = url
-        self.engine = create_engine(url, future=True)
+        # a server's connections die when it restarts: test each on checkout rather than fail a batch on it
+        self.engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
         if url.startswith("sqlite"):
             @event.listens_for(self.engine, "connect")
             def _wal(dbapi_conn, _record):  # readers (drift) never block the writer, nor it them
@@ -91,6 +105,12 @@ class PredictionLog:
         self._wake = threading.Event()
         self.written = 0
         self.dropped = 0
+        self.retries = 0  # failed attempts to store a batch while the database was away
+        self.replayed = 0
+        self._closing = threading.Event()
+        # one journal folder per database: a replay must reach the log its rows were meant for
+        self._journal_dir = journal_dir / hashlib.sha256(url.encode()).hexdigest()[:12] if journal_dir else None
+        self.journal = Journal(self._journal_dir) if self._journal_dir else None
         self._thread = threading.Thread(target=self._writer, name="skuflow-prediction-log", daemon=True)
         self._thread.start()
 
@@ -101,25 +121,37 @@ class PredictionLog:
         with self.engine.begin() as conn:
             for name in _ADDED_COLUMNS:
                 if name not in have:
-                    kind = predictions.c[name].type.compile(self.engine.dialect)
-                    conn.execute(text(f"ALTER TABLE predictions ADD COLUMN {name} {kind}"))
-                    if predictions.c[name].index:  # the judge selects by experiment on every poll
-                        conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix_predictions_{name} ON predictions ({name})"))
+                    column = predictions.c[name]
+                    conn.execute(text(f"ALTER TABLE predictions ADD COLUMN {name} "
+                                      f"{column.type.compile(self.engine.dialect)}"))
+                    if column.index or column.unique:  # the judge selects by experiment on every poll
+                        unique = "UNIQUE " if column.unique else ""
+                        conn.execute(text(f"CREATE {unique}INDEX IF NOT EXISTS ix_predictions_{name} "
+                                          f"ON predictions ({name})"))
 
     # -- write side ---------------------------------------------------------------------------------
     def record(self, request_id: str, task: str, model_version: int, features: dict | str | None,
                prediction: str | None, confidence: float | None, latency_ms: float | None,
                source: str = "online", experiment: str | None = None, variant: str | None = None,
                error: str | None = None) -> None:
+        if features is not None and not isinstance(features, str):
+            features = orjson.dumps(features, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        row = (request_id, task, model_version, features, prediction, confidence, latency_ms, source, time.time(),
+               experiment, variant, error)
+        entry = self.journal.append(row) if self.journal else None
         with self._idle:
             self._pending += 1
-        self._queue.put((request_id, task, model_version, features, prediction, confidence, latency_ms, source,
-                         time.time(), experiment, variant, error))
+        self._queue.put((entry, *row))
 
     def _writer(self) -> None:
         # Wake once per flush interval, not once per prediction: every wake-up makes the serving thread
         # hand over the GIL, which cost a busy server ~15% of its requests/s.
+        self._replay()
+        next_replay = time.monotonic() + REPLAY_SECONDS
         while True:
+            if time.monotonic() >= next_replay:
+                self._replay()
+                next_replay = time.monotonic() + REPLAY_SECONDS
             batch: list[tuple | None] = [self._queue.get()]
             if batch[0] is not None:
                 self._wake.wait(self.flush_interval)  # flush() cuts the wait short
@@ -139,25 +171,54 @@ class PredictionLog:
             if batch:
                 self._insert(cast(list[tuple], batch))
 
-    def _insert(self, batch: list[tuple]) -> None:
-        rows = [(*r[:3], r[3] if isinstance(r[3], str) or r[3] is None
-                 else orjson.dumps(r[3], default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode(), *r[4:])
-                for r in batch]
+    def _replay(self) -> None:
+        if self._journal_dir is None:
+            return
         try:
-            with self.engine.begin() as conn:
-                conn.exec_driver_sql(self._insert_sql, self._driver_rows(rows))
-            self.written += len(rows)
-        except Exception:  # the log must never take serving down; the loss is counted and logged
-            self.dropped += len(rows)
-            log.exception("dropped %d prediction log rows", len(rows))
+            self.replayed += replay_orphans(self._journal_dir, self._store)
+        except Exception:  # the database is away: the journals stay for the next look
+            log.exception("replaying prediction journals failed")
+
+    def _store(self, rows: list) -> None:
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(self._insert_sql, self._driver_rows([tuple(r) for r in rows]))
+
+    def _insert(self, batch: list[tuple]) -> None:
+        wait = 0.1
+        while True:
+            try:
+                self._store(batch)
+                self.written += len(batch)
+                if self.journal and batch[-1][0] is not None:
+                    self.journal.stored(batch[-1][0])
+                break
+            except (exc.OperationalError, exc.InterfaceError) as error:
+                # the database is away (restarting, locked, its disk full): keep the rows and try again;
+                # at shutdown they stay in the journal for the next start
+                self.retries += 1
+                if self.retries == 1 or self.retries % 100 == 0:
+                    log.warning("prediction log unavailable, %d rows waiting: %s", len(batch), error)
+                if self._closing.wait(wait):
+                    if self.journal is None:  # with a journal the rows are only deferred to the next start
+                        self.dropped += len(batch)
+                    break
+                wait = min(RETRY_MAX_SECONDS, wait * 2)
+            except Exception:  # rows the database refuses: never take serving down; counted and logged
+                self.dropped += len(batch)
+                log.exception("dropped %d prediction log rows", len(batch))
+                break
         with self._idle:
             self._pending -= len(batch)
             self._idle.notify_all()
 
     def _compile_insert(self) -> None:
         """The insert as the driver's own SQL, compiled once: SQLAlchemy's per-row parameter processing was
-        most of the writer's ~28 µs a row, and the writer's time is taken from the serving thread's GIL."""
-        compiled = insert(predictions).compile(dialect=self.engine.dialect, column_keys=list(_LOGGED))
+        most of the writer's ~28 µs a row, and the writer's time is taken from the serving thread's GIL. An
+        entry the table already has (a replayed journal) is skipped."""
+        skipping_insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(self.engine.dialect.name)
+        statement: Any = (skipping_insert(predictions).on_conflict_do_nothing(index_elements=["entry"])
+                          if skipping_insert else insert(predictions))
+        compiled = statement.compile(dialect=self.engine.dialect, column_keys=list(_LOGGED))
         self._insert_sql = str(compiled)
         order = [_LOGGED.index(key) for key in compiled.positiontup or ()] if compiled.positional else None
 
@@ -180,10 +241,14 @@ class PredictionLog:
                 self._idle.wait(left)
         return True
 
-    def close(self) -> None:
-        self.flush()
+    def close(self, timeout: float = 10.0) -> None:
+        """Store what is queued; what the database cannot take within ``timeout`` stays in the journal."""
+        everything = self.flush(timeout)
+        self._closing.set()
         self._queue.put(None)
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=timeout)
+        if self.journal:
+            self.journal.close(everything_stored=everything and not self._thread.is_alive())
         self.engine.dispose()
 
     def add_feedback(self, task: str, request_id: str, label: str) -> bool:

@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None, store: RegistryStore | None = N
     async def lifespan(app: FastAPI):
         if settings.log_predictions:
             settings.ensure_home()
-            ctx.scorer.plog = PredictionLog(str(settings.prediction_log_url))
+            ctx.scorer.plog = PredictionLog(str(settings.prediction_log_url), journal_dir=settings.home / "journal"
+                                            if settings.prediction_journal else None)
         ctx.retrainer = RetrainRunner(
             settings, on_finish=lambda run: ctx.metrics.retrains.labels(run.task, run.state).inc())
         if load_models:
