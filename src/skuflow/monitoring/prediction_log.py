@@ -215,7 +215,7 @@ class PredictionLog:
         """The insert as the driver's own SQL, compiled once: SQLAlchemy's per-row parameter processing was
         most of the writer's ~28 µs a row, and the writer's time is taken from the serving thread's GIL. An
         entry the table already has (a replayed journal) is skipped."""
-        skipping_insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(self.engine.dialect.name)
+        skipping_insert: Any = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(self.engine.dialect.name)
         statement: Any = (skipping_insert(predictions).on_conflict_do_nothing(index_elements=["entry"])
                           if skipping_insert else insert(predictions))
         compiled = statement.compile(dialect=self.engine.dialect, column_keys=list(_LOGGED))
