@@ -94,3 +94,13 @@ def server_process(cmd: list[str], health_url: str, log_path, env: dict | None =
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+def logged(client, task: str = "category") -> None:
+    """Store the predictions a TestClient's app has answered and summarize them for drift, as the server's
+    writer and summarizer threads would within a second or two."""
+    from skuflow.monitoring.summaries import summarize_served
+
+    plog = client.app.state.scorer.plog
+    assert plog.flush()
+    summarize_served(plog, client.app.state.holder.get(task))

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     max_drift_window: int = Field(default=10_000, ge=10, description="Largest window GET /v1/{task}/drift reads "
                                   "(a larger one is 422): the read's work stays bounded whatever its caller asks.")
     monitor_interval: float = Field(default=0.0, ge=0, description="Seconds between drift checks; 0 = off.")
+    summary_interval: float = Field(default=1.0, ge=0, description="Seconds between the serving process's "
+                                    "passes over new logged predictions, which keep the drift summaries the "
+                                    "drift route reads; 0 = off (the monitor and the CLI still summarize).")
     retrain_consecutive: int = Field(default=3, gt=0, description="Drifted windows in a row that retrain.")
     retrain_min_rows: int = Field(default=500, gt=0)
     retrain_cooldown: float = Field(default=3600.0, ge=0, description="Seconds before retraining again.")

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from skuflow.data.generate import listing_records
 from skuflow.serving.app import create_app
-from tests.helpers import FEEDBACK, PRODUCT, running_server, wait_ready
+from tests.helpers import FEEDBACK, PRODUCT, logged, running_server, wait_ready
 
 
 def test_predict_one_product(client, trained_home):
@@ -162,7 +162,7 @@ def test_request_id_feedback_and_live_accuracy(client):
 def test_drift_endpoint_reports_effect_sizes(client, catalogue):
     for rec in listing_records(catalogue[["title", "description", "brand", "seller_id", "price"]].head(150)):
         client.post("/v1/category/predict", json=rec)
-    client.app.state.scorer.plog.flush()
+    logged(client)
     body = client.get("/v1/category/drift?window=150").json()
     assert body["n_rows"] == 150 and body["task"] == "category"
     cols = {c["column"]: c for c in body["columns"]}

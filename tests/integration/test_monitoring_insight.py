@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from skuflow.data.generate import generate_catalogue, listing_records
-from tests.helpers import FEEDBACK
+from tests.helpers import FEEDBACK, logged
 
 FIELDS = ["title", "description", "brand", "seller_id", "price"]
 # another shop's words: clothing reviews posing as products, with a real seller and price
@@ -18,7 +18,7 @@ REVIEWS = ["love this dress fits perfectly", "runs small so order a size up", "b
 
 def _post(client, records: list[dict]) -> list[str]:
     ids = [client.post("/v1/category/predict", json=r).headers["X-Request-ID"] for r in records]
-    client.app.state.scorer.plog.flush()
+    logged(client)
     return ids
 
 

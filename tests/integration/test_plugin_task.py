@@ -19,7 +19,7 @@ from skuflow.serving.app import create_app
 from skuflow.tasks import base
 from skuflow.training.train import train
 from tests.conftest import make_settings
-from tests.helpers import FEEDBACK
+from tests.helpers import FEEDBACK, logged
 from tests.plugins.toy_price import PriceTask
 
 APP = str(Path(__file__).resolve().parents[2] / "src" / "skuflow" / "dashboard" / "app.py")
@@ -83,7 +83,7 @@ def test_a_regression_plugin_is_served_logged_scored_by_feedback_and_drift_check
         for rec in listing_records(rows):
             r = client.post("/v1/toy_price/predict", json={k: rec[k] for k in ("title", "brand") if k in rec})
             ids.append((r.json()["request_id"], rec["price"]))
-        client.app.state.scorer.plog.flush()
+        logged(client, "toy_price")
         for rid, price in ids[:50]:
             r = client.post("/v1/toy_price/feedback", json={"request_id": rid, "label": str(price)}, headers=FEEDBACK)
             assert r.status_code == 200

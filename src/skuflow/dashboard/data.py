@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skuflow.monitoring import summaries
 from skuflow.monitoring.drift import DriftPolicy
 from skuflow.monitoring.prediction_log import PredictionLog
 from skuflow.monitoring.profile import Profile, bin_shares
@@ -120,11 +121,12 @@ def monitoring(store: RegistryStore, plog: PredictionLog, task_name: str, window
     else:
         raw = store.load_profile(champ.name, champ.version)
         profile, model, novelty = (Profile.from_dict(raw) if raw else None), None, None
+    if profile is not None:
+        summaries.summarize(task, plog, champ.version, profile, model, novelty)
     latest = latest_window(task, plog, champ.version, window)
     drift, estimated, outliers, alerts = None, None, None, []
     if profile is not None and len(latest.predictions) >= 10:
-        report = window_drift(task, plog, profile, champ.version, window, policy, latest=latest, model=model,
-                              novelty=novelty)
+        report = window_drift(task, plog, profile, champ.version, window, policy, latest=latest, novelty=novelty)
         drift = pd.DataFrame([{"feature": c.column, "method": c.method, c.effect_name: round(c.effect, 4),
                                "p_value": None if c.p_value is None else round(c.p_value, 5),
                                "threshold": c.threshold, "drifted": c.drifted} for c in report.columns])

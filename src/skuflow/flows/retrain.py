@@ -20,6 +20,7 @@ from typing import Any
 
 from skuflow.monitoring.drift import DriftPolicy, DriftReport
 from skuflow.monitoring.prediction_log import PredictionLog
+from skuflow.monitoring.summaries import summarize_served
 from skuflow.monitoring.trigger import RetrainTrigger, TriggerPolicy
 from skuflow.monitoring.window import window_drift
 from skuflow.settings import Settings
@@ -113,8 +114,9 @@ class Monitor:
         for name, served in self.served().items():
             if served.profile is None:
                 continue
+            summarize_served(self.plog, served)
             report = window_drift(served.task, self.plog, served.profile, served.version, self.settings.drift_window,
-                                  policy, model=served.model, novelty=served.novelty)
+                                  policy, novelty=served.novelty)
             if self.on_report:
                 self.on_report(report)
             fire, why = self._trigger(name).observe(report.alarm, report.n_rows, now)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skuflow.errors import ModelNotFoundError
+from skuflow.monitoring import summaries
 from skuflow.monitoring.drift import DriftPolicy, window_figures
 from skuflow.monitoring.novelty import NOVELTY_ARTIFACT, NoveltyDetector
 from skuflow.monitoring.prediction_log import PredictionLog
@@ -40,9 +41,10 @@ def write_drift_report(settings: Settings, task: Task, window: int, out: Path) -
     model = store.load_model(champ.name, champ.version)
     plog = PredictionLog(str(settings.prediction_log_url))
     try:
+        summaries.summarize(task, plog, champ.version, profile, model, novelty)
         latest = latest_window(task, plog, champ.version, window)
         report = window_drift(task, plog, profile, champ.version, window, DriftPolicy.from_settings(settings),
-                              latest=latest, model=model, novelty=novelty)
+                              latest=latest, novelty=novelty)
     finally:
         plog.close()
     out.write_text(render_html(report, profile, latest.features, latest.predictions, latest.confidences))

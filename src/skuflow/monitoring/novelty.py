@@ -63,7 +63,10 @@ class NoveltyDetector:
 
     def window(self, features: Any) -> dict[str, Any]:
         """The outlier share of a window and whether it is more than chance at the 1% rate allows."""
-        scores = self.scores(features)
+        return self.judge(self.scores(features))
+
+    def judge(self, scores: np.ndarray) -> dict[str, Any]:
+        """``window`` from the rows' scores already computed (the drift summaries keep them)."""
         n = len(scores)
         count = int((scores > self.threshold).sum())
         expected = 1.0 - self.quantile

@@ -109,7 +109,8 @@ class PredictionLog:
         self.replayed = 0
         self._closing = threading.Event()
         # one journal folder per database: a replay must reach the log its rows were meant for
-        self._journal_dir = journal_dir / hashlib.sha256(url.encode()).hexdigest()[:12] if journal_dir else None
+        self.key = hashlib.sha256(url.encode()).hexdigest()[:12]  # names this database's files beside it
+        self._journal_dir = journal_dir / self.key if journal_dir else None
         self.journal = Journal(self._journal_dir) if self._journal_dir else None
         self._thread = threading.Thread(target=self._writer, name="skuflow-prediction-log", daemon=True)
         self._thread.start()
@@ -264,14 +265,14 @@ class PredictionLog:
 
     # -- read side ----------------------------------------------------------------------------------
     @staticmethod
-    def _served():
+    def served():
         """Answers a caller received: not the shadow's off-path predictions, not a failed attempt."""
         return or_(predictions.c.variant.is_(None), predictions.c.variant != "shadow") & predictions.c.error.is_(None)
 
     def window(self, task: str, last: int = 1000, model_version: int | None = None,
                source: str | None = "online") -> pd.DataFrame:
         """The most recent ``last`` predictions of a task (oldest first), inputs decoded."""
-        q = select(predictions).where((predictions.c.task == task) & self._served())
+        q = select(predictions).where((predictions.c.task == task) & self.served())
         if model_version is not None:
             q = q.where(predictions.c.model_version == model_version)
         if source is not None:
@@ -292,7 +293,7 @@ class PredictionLog:
         """(logged prediction, true label) of the latest answers that have feedback, newest first."""
         q = (select(predictions.c.prediction, feedback.c.label)
              .join(feedback, (feedback.c.request_id == predictions.c.request_id) & (feedback.c.task == task))
-             .where((predictions.c.task == task) & self._served()).order_by(feedback.c.id.desc()).limit(last))
+             .where((predictions.c.task == task) & self.served()).order_by(feedback.c.id.desc()).limit(last))
         with self.engine.connect() as conn:
             return [(p, label) for p, label in conn.execute(q).all()]
 

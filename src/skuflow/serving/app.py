@@ -17,6 +17,7 @@ from skuflow.allocator import keep_large_allocations
 from skuflow.errors import NotFoundError, TaskNotFoundError
 from skuflow.flows.retrain import Monitor, RetrainRunner
 from skuflow.monitoring.prediction_log import PredictionLog
+from skuflow.monitoring.summaries import keep_summarized
 from skuflow.registry.store import RegistryStore
 from skuflow.serving.context import ServingContext
 from skuflow.serving.direct import DirectRoutes
@@ -55,6 +56,11 @@ def _background(ctx: ServingContext, stop: threading.Event, load_models: bool) -
             threads.append(threading.Thread(target=ctx.holder.poll, args=(ctx.store(), settings.reload_interval, stop),
                                             kwargs={"refresh": ctx.router.refresh}, daemon=True,
                                             name="skuflow-reload"))
+    if ctx.scorer.plog is not None and settings.summary_interval > 0:
+        lock = settings.home / f"summaries-{ctx.scorer.plog.key}.lock"
+        threads.append(threading.Thread(target=keep_summarized, args=(ctx.scorer.plog, ctx.holder.loaded,
+                                                                      settings.summary_interval, stop, lock),
+                                        daemon=True, name="skuflow-summarizer"))
     if ctx.scorer.plog is not None and settings.monitor_interval > 0:
         monitor = Monitor(settings, ctx.scorer.plog, ctx.retrainer, served=ctx.holder.loaded,
                           on_report=ctx.metrics.observe_drift)

@@ -85,9 +85,9 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
             raise NotReadyError(f"Drift for {name} v{loaded.version} needs the prediction log and a reference "
                                 "profile")
         plog = ctx.scorer.plog
+        # read from the drift summaries the summarizer thread keeps: no featurizing on this path
         report = await run_in_threadpool(window_drift, task, plog, loaded.profile, loaded.version, window,
-                                         DriftPolicy.from_settings(ctx.settings), model=loaded.model,
-                                         novelty=loaded.novelty)
+                                         DriftPolicy.from_settings(ctx.settings), novelty=loaded.novelty)
         ctx.metrics.observe_drift(report)
         live = await run_in_threadpool(plog.live_score, name, task.output, window)
         return json_response({**report.to_dict(), "live": live}, version=loaded.version)
