@@ -153,6 +153,16 @@ def _prune(engine: Engine, task: str, version: int) -> None:
             conn.execute(delete(drift_rows).where(mine & (d.prediction_id <= oldest_kept)))
 
 
+def newest(plog: PredictionLog, task: str, version: int) -> int:
+    """The newest summarized prediction id of a version (0 for none): a window read is the same until it
+    moves."""
+    _table(plog.engine)
+    d = drift_rows.c
+    with plog.engine.connect() as conn:
+        return int(conn.execute(select(func.max(d.prediction_id)).where(
+            (d.task == task) & (d.model_version == version))).scalar() or 0)
+
+
 def read(task: Task, plog: PredictionLog, version: int, window: int) -> Window:
     """The latest ``window`` summarized rows of a version: one indexed read, no featurizing."""
     _table(plog.engine)
