@@ -6,7 +6,7 @@ and its registry on an MLflow server (both started here on 127.0.0.1), driven by
 - worker SIGKILL   one of the two workers killed mid-run (uvicorn starts another)
 - MLflow down      the tracking server killed (SIGKILL, every process of it) for 30 s, then started again
 - Postgres restart `pg_ctl restart -m fast` mid-run
-- home disk full   SKUFLOW_HOME on a 1 MiB tmpfs, filled to the last byte mid-run
+- home disk full   the journal's folder on a 4 MiB tmpfs, filled to the last byte mid-run
 - slow clients     64 extra connections that send their headers one byte a second
 - drift hammered   4 connections reading GET /v1/category/drift?window=10000 flat out, the log holding
                    1,000,000 rows
@@ -185,8 +185,8 @@ def main() -> None:
 
     PredictionLog(pg.url).close()  # the tables exist before two workers start at once
     journal = home / "journal"  # what a serving process writes to its home: the journal
-    journal.mkdir(exist_ok=True)
-    tmpfs_ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(journal)],
+    journal.mkdir(parents=True, exist_ok=True)
+    tmpfs_ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(journal)],
                               capture_output=True).returncode == 0
     port = free_port()
     serve = subprocess.Popen([str(VENV_BIN / "skuflow"), "serve", "--workers", "2", "--port", str(port)], env=env,

@@ -110,3 +110,16 @@ def test_a_database_that_is_away_delays_rows_instead_of_dropping_them(tmp_path):
         assert log.count("category") == 50 and log.dropped == 0
     finally:
         log.close()
+
+
+def test_under_steady_load_the_journal_holds_about_one_batch(tmp_path, monkeypatch):
+    from skuflow.monitoring import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "ROTATE_BYTES", 1000)
+    journal = Journal(tmp_path)
+    waiting = [journal.append(("request", i, "x" * 40)) for i in range(50)]
+    for i in range(50, 2000, 50):  # each store leaves the newest 50 entries behind, as a busy writer does
+        stored, waiting = waiting, [journal.append(("request", j, "x" * 40)) for j in range(i, i + 50)]
+        journal.stored(stored[-1])
+        assert sum(p.stat().st_size for p in tmp_path.glob("*.jsonl")) < 3 * 50 * 70
+    journal.close(everything_stored=False)

@@ -30,7 +30,8 @@ import orjson
 
 log = logging.getLogger("skuflow.prediction_log")
 
-SEGMENT_BYTES = 4 << 20  # a segment is deleted whole once stored; small enough that few are ever kept
+SEGMENT_BYTES = 4 << 20  # a segment is deleted whole once stored; the most one holds
+ROTATE_BYTES = 64 << 10  # a store that leaves newer entries behind starts a new segment past this size
 
 
 def _segments(directory: Path, owner: str) -> list[Path]:
@@ -106,6 +107,10 @@ class Journal:
             if seq == self._seq and not self._full and self._bytes:
                 os.ftruncate(self._fd, 0)  # O_APPEND: the next line goes to the start again
                 self._bytes = 0
+            elif self._bytes >= ROTATE_BYTES:
+                # under steady load something newer is always waiting: start a segment that the next
+                # store can delete, so the journal holds about one writer batch, not a growing file
+                self._open_segment()
 
     def close(self, everything_stored: bool) -> None:
         """Release the journal; its files go only when the database has every entry (else the next start
