@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-compiled-trees bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-scale bench-cluster-training bench-fuzz bench-prediction-log docs lock clean
+.PHONY: image push up-stack down-stack deploy undeploy venv sysdeps run test test-quality test-fast test-airflow lint bench-quality bench-images bench-serving bench-compiled-trees bench-experiments bench-batch bench-drift bench-drift-evidently bench-estimation bench-estimation-nannyml bench-explain bench-category-paths bench-scale bench-cluster-training bench-fuzz bench-prediction-log bench-faults docs lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ bench-batch: venv
 
 bench-prediction-log: venv
 	$(BIN)/python benchmarks/prediction_log.py
+
+bench-faults: venv sysdeps  ## wrk against serve --workers 2 (log on Postgres, registry on MLflow) while faults are injected (~10 min, root for the tmpfs)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[postgres]'
+	$(BIN)/python benchmarks/faults.py
 
 bench-drift: venv
 	$(BIN)/python benchmarks/drift.py

@@ -195,6 +195,7 @@ def main() -> None:
     results = []
     try:
         wait_http(base + "/ready", timeout=180)
+        fill_log(pg, base)
         scenarios = build_scenarios(pg, mlflow, mlflow_store, mlflow_port, serve, port, journal, tmpfs_ok)
         chosen = [s for s in scenarios if not args.only or s[0] in args.only.split(",")]
         for name, duration, inject in chosen:
@@ -214,6 +215,22 @@ def main() -> None:
                 [[r["fault"], f"{r['answered']:,}", f"{r['failed']:,}", f"{r['logged']:,}", r["missing"],
                   r["duplicated"], f"{r['p99_ms']:.1f}" if r["p99_ms"] else "-"] for r in results])
     print(json.dumps({"results": results}))
+
+
+def fill_log(pg: Postgres, base: str) -> None:
+    """A million served rows in the log before the first run, and the newest 10,000 summarized for drift."""
+    import httpx
+
+    pg.psql("INSERT INTO predictions (request_id, task, model_version, features, prediction, confidence, "
+            "latency_ms, source, ts) SELECT 'fill-' || g, 'category', 1, '{\"title\": \"filler ' || (g % 997) "
+            "|| ' cotton socks\", \"price\": ' || (g % 50) || '}', 'fashion', 0.8, 1.0, 'online', "
+            "extract(epoch from now()) FROM generate_series(1, 1000000) g", db="skuflow")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        answer = httpx.get(base + "/v1/category/drift?window=10000", timeout=30)
+        if answer.status_code == 200 and answer.json()["n_rows"] >= 10_000:
+            return
+        time.sleep(2)
 
 
 def build_scenarios(pg, mlflow, mlflow_store, mlflow_port, serve, port, disk, tmpfs_ok) -> list[tuple]:
@@ -251,11 +268,7 @@ def build_scenarios(pg, mlflow, mlflow_store, mlflow_port, serve, port, disk, tm
         time.sleep(25)
         stop.set()
 
-    def hammer_drift() -> None:
-        pg.psql("INSERT INTO predictions (request_id, task, model_version, features, prediction, confidence, "
-                "latency_ms, source, ts) SELECT 'fill-' || g, 'category', 1, '{\"title\": \"filler ' || (g % 997) "
-                "|| ' cotton socks\", \"price\": ' || (g % 50) || '}', 'fashion', 0.8, 1.0, 'online', "
-                "extract(epoch from now()) FROM generate_series(1, 1000000) g", db="skuflow")
+    def hammer_drift() -> dict:
         time.sleep(3)
         reads = subprocess.run(["wrk", "-t1", "-c4", "-d20s", "--latency",
                                 f"http://127.0.0.1:{port}/v1/category/drift?window=10000"],

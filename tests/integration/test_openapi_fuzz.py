@@ -1,8 +1,8 @@
 """The API against its own OpenAPI document: schemathesis 4 (every check, every documented operation, a fixed
-seed) over HTTP against `create_app` on 127.0.0.1, with a category champion and the admin key, so the
-state-changing operations are exercised too. Fails on any 5xx, undocumented status or content type, response
-that breaks its schema, schema-valid request refused, schema-violating request accepted, or a method
-answered with anything but 405. `make bench-fuzz` runs the same with ten times the budget."""
+seed, a 5 s request timeout) over HTTP against `create_app` on 127.0.0.1, with a category champion and the
+admin key, so the state-changing operations are exercised too. Fails on any 5xx, undocumented status or
+content type, response that breaks its schema, schema-valid request refused, schema-violating request
+accepted, or a method answered with anything but 405. `make bench-fuzz` runs the same with ten times the budget."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def fuzz(base: str, examples: int, seed: int, extra: list[str] | None = None) ->
     st = Path(sys.executable).with_name("st")
     return subprocess.run([str(st), "run", f"{base}/openapi.json", "--checks", "all", "--max-examples",
                            str(examples), "--seed", str(seed), "--workers", "1", "-H", f"X-API-Key: {ADMIN_KEY}",
+                           "--request-timeout", "5",  # a read that stalls the server is a failure
                            "--no-color", *(extra or [])], capture_output=True, text=True,
                           timeout=max(600, 3 * examples))
 

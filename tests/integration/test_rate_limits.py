@@ -39,3 +39,13 @@ def test_writes_and_expensive_reads_over_the_rate_get_429_with_retry_after(train
         assert all(client.post("/v1/category/predict", json=PRODUCT).status_code == 200 for _ in range(20))
         assert client.get("/health").status_code == 200
         assert 'status="429"' in client.get("/metrics").text
+        paths = client.get("/openapi.json").json()["paths"]
+        for path, method in (("/v1/category/feedback", "post"), ("/v1/category/drift", "get"),
+                             ("/v1/category/predict/batch", "post")):
+            assert "Retry-After" in paths[path][method]["responses"]["429"]["headers"], path
+        assert "429" not in paths["/v1/category/predict"]["post"]["responses"]
+
+
+def test_without_limits_no_operation_documents_429(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not [p for p, ops in paths.items() for op in ops.values() if "429" in op.get("responses", {})]

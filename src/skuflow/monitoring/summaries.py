@@ -31,7 +31,7 @@ from sqlalchemy import Column, Engine, Float, Index, Integer, String, Table, Tex
 from sqlalchemy.dialects import postgresql, sqlite
 
 from skuflow.monitoring.novelty import NoveltyDetector
-from skuflow.monitoring.prediction_log import PredictionLog, metadata, predictions
+from skuflow.monitoring.prediction_log import PredictionLog, feedback, metadata, predictions
 from skuflow.monitoring.profile import Profile, monitored_frame
 
 if TYPE_CHECKING:  # monitoring sits below the tasks: it calls a task's methods, never imports one
@@ -153,14 +153,16 @@ def _prune(engine: Engine, task: str, version: int) -> None:
             conn.execute(delete(drift_rows).where(mine & (d.prediction_id <= oldest_kept)))
 
 
-def newest(plog: PredictionLog, task: str, version: int) -> int:
-    """The newest summarized prediction id of a version (0 for none): a window read is the same until it
-    moves."""
+def marks(plog: PredictionLog, task: str, version: int) -> tuple[int, int]:
+    """The newest summarized prediction id of a version and the newest feedback id (0 for none): a drift
+    answer stays the same until one of them moves."""
     _table(plog.engine)
     d = drift_rows.c
     with plog.engine.connect() as conn:
-        return int(conn.execute(select(func.max(d.prediction_id)).where(
-            (d.task == task) & (d.model_version == version))).scalar() or 0)
+        row = conn.execute(select(
+            select(func.max(d.prediction_id)).where((d.task == task) & (d.model_version == version))
+            .scalar_subquery(), select(func.max(feedback.c.id)).scalar_subquery())).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def read(task: Task, plog: PredictionLog, version: int, window: int) -> Window:

@@ -26,7 +26,7 @@ from skuflow.serving.http import COMMON_ERRORS, allowed_methods, error_responses
 from skuflow.serving.middleware import MetricsAndLimits
 from skuflow.serving.protocols.mlflow import invocations_router
 from skuflow.serving.protocols.v2 import v2_router
-from skuflow.serving.rate_limits import RateLimits
+from skuflow.serving.rate_limits import RateLimits, document_limits
 from skuflow.serving.routes.admin import task_admin_router
 from skuflow.serving.routes.observability import probes_router, task_monitoring_router
 from skuflow.serving.routes.predictions import refresh_schemas, task_router
@@ -139,6 +139,7 @@ def _serve_openapi_of_the_champions(app: FastAPI, ctx: ServingContext, known: li
             schema = default_openapi()
             hidden = [f"/v1/{t}/" for t in known if served and t not in served]
             schema["paths"] = {p: v for p, v in schema["paths"].items() if not p.startswith(tuple(hidden))}
+            document_limits(schema, bool(ctx.settings.rate_limit_writes), bool(ctx.settings.rate_limit_reads))
             app.openapi_schema, app.state.openapi_served = schema, served
         return app.openapi_schema
 

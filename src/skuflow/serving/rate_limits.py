@@ -58,6 +58,26 @@ def client_key(scope: dict[str, Any]) -> str:
     return f"addr:{client[0] if client else 'unknown'}"
 
 
+def limited(method: str, path: str, writes: bool, reads: bool) -> str | None:
+    """Which configured limit covers a request (or an OpenAPI operation): "writes", "reads" or None."""
+    if writes and method in ("POST", "DELETE") and WRITES.match(path):
+        return "writes"
+    if reads and EXPENSIVE_READS.match(path):
+        return "reads"
+    return None
+
+
+def document_limits(schema: dict[str, Any], writes: bool, reads: bool) -> None:
+    """Add the 429 answer, with its Retry-After header, to the OpenAPI operations a configured limit covers."""
+    answer = {"description": "over this key's rate limit", "headers": {"Retry-After": {
+        "description": "seconds until the key may ask again", "schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and limited(method.upper(), path, writes, reads):
+                operation.setdefault("responses", {})["429"] = answer
+
+
 class RateLimits:
     """Pure ASGI middleware: refuses a request over its key's rate with 429 and ``Retry-After``."""
 
@@ -67,11 +87,8 @@ class RateLimits:
         self.reads = TokenBuckets(reads_per_minute) if reads_per_minute else None
 
     def _bucket(self, method: str, path: str) -> TokenBuckets | None:
-        if self.writes and method in ("POST", "DELETE") and WRITES.match(path):
-            return self.writes
-        if self.reads and EXPENSIVE_READS.match(path):
-            return self.reads
-        return None
+        kind = limited(method, path, bool(self.writes), bool(self.reads))
+        return self.writes if kind == "writes" else self.reads if kind == "reads" else None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         bucket = self._bucket(scope["method"], scope["path"]) if scope["type"] == "http" else None

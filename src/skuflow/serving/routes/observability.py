@@ -64,9 +64,9 @@ def probes_router(ctx: ServingContext, known: list[str]) -> APIRouter:
     return api
 
 
-class LastReports:
-    """The latest drift reports by (version, window, newest summarized row), the least recently read
-    dropped first: a fuzzer's thousand windows cannot grow it."""
+class LastAnswers:
+    """The latest drift answers by (version, window, newest summarized row, newest feedback), the least
+    recently read dropped first: a fuzzer's thousand windows cannot grow it."""
 
     def __init__(self, size: int = 32) -> None:
         self.size, self._reports = size, OrderedDict[tuple, Any]()
@@ -98,7 +98,7 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
             raise NotFoundError(f"No {name} prediction with request id '{body.request_id}'")
         return json_response({"task": name, "request_id": body.request_id, "recorded": True})
 
-    reports = LastReports()
+    answers = LastAnswers()
 
     async def drift(request: Request, window: int = Query(min(ctx.settings.drift_window,
                                                               ctx.settings.max_drift_window), ge=10,
@@ -110,16 +110,17 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
                                 "profile")
         plog = ctx.scorer.plog
         # read from the drift summaries the summarizer thread keeps (no featurizing on this path), and
-        # computed once per window until the summaries move: hammering the route costs index lookups
-        mark = (loaded.version, window, await run_in_threadpool(summaries.newest, plog, name, loaded.version))
-        report = reports.get(mark)
-        if report is None:
+        # answered once per window until the summaries or the feedback move: hammering it costs one lookup
+        mark = (loaded.version, window, *await run_in_threadpool(summaries.marks, plog, name, loaded.version))
+        body = answers.get(mark)
+        if body is None:
             report = await run_in_threadpool(window_drift, task, plog, loaded.profile, loaded.version, window,
                                              DriftPolicy.from_settings(ctx.settings), novelty=loaded.novelty)
-            reports.put(mark, report)
             ctx.metrics.observe_drift(report)
-        live = await run_in_threadpool(plog.live_score, name, task.output, window)
-        return json_response({**report.to_dict(), "live": live}, version=loaded.version)
+            live = await run_in_threadpool(plog.live_score, name, task.output, window)
+            body = json_response({**report.to_dict(), "live": live}).body
+            answers.put(mark, body)
+        return Response(body, media_type="application/json", headers={"X-Model-Version": str(loaded.version)})
 
     api.add_api_route("/feedback", feedback, methods=["POST"], openapi_extra=body_schema(FeedbackIn),
                       summary="Record the true answer of a logged prediction (X-Feedback-Key or the admin key)",
