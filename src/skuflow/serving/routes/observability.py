@@ -3,8 +3,9 @@ labels and the drift of the latest predictions against the champion's reference 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import OrderedDict
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -65,21 +66,26 @@ def probes_router(ctx: ServingContext, known: list[str]) -> APIRouter:
 
 
 class LastAnswers:
-    """The latest drift answers by (version, window, newest summarized row, newest feedback), the least
-    recently read dropped first: a fuzzer's thousand windows cannot grow it."""
+    """The latest drift answers by (version, window, newest feedback), the least recently read dropped first:
+    a fuzzer's thousand windows cannot grow it. An answer stands while the summaries have not moved, and
+    for ``max_age`` seconds after they have: under steady traffic they move every summarizer pass, and a
+    window recomputed that often would take the predictions' CPU."""
 
-    def __init__(self, size: int = 32) -> None:
-        self.size, self._reports = size, OrderedDict[tuple, Any]()
+    def __init__(self, size: int = 32, max_age: float = 5.0) -> None:
+        self.size, self.max_age = size, max_age
+        self._answers = OrderedDict[tuple, tuple[int, float, bytes]]()
 
-    def get(self, key: tuple) -> Any:
-        if key in self._reports:
-            self._reports.move_to_end(key)
-        return self._reports.get(key)
+    def fresh(self, key: tuple, newest: int) -> bytes | None:
+        if key not in self._answers:
+            return None
+        self._answers.move_to_end(key)
+        summarized, at, body = self._answers[key]
+        return body if summarized == newest or time.monotonic() - at < self.max_age else None
 
-    def put(self, key: tuple, report: Any) -> None:
-        self._reports[key] = report
-        while len(self._reports) > self.size:
-            self._reports.popitem(last=False)
+    def put(self, key: tuple, newest: int, body: bytes) -> None:
+        self._answers[key] = (newest, time.monotonic(), body)
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
 
 
 def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
@@ -98,7 +104,7 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
             raise NotFoundError(f"No {name} prediction with request id '{body.request_id}'")
         return json_response({"task": name, "request_id": body.request_id, "recorded": True})
 
-    answers = LastAnswers()
+    answers, computing = LastAnswers(), asyncio.Lock()
 
     async def drift(request: Request, window: int = Query(min(ctx.settings.drift_window,
                                                               ctx.settings.max_drift_window), ge=10,
@@ -111,15 +117,17 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
         plog = ctx.scorer.plog
         # read from the drift summaries the summarizer thread keeps (no featurizing on this path), and
         # answered once per window until the summaries or the feedback move: hammering it costs one lookup
-        mark = (loaded.version, window, *await run_in_threadpool(summaries.marks, plog, name, loaded.version))
-        body = answers.get(mark)
-        if body is None:
-            report = await run_in_threadpool(window_drift, task, plog, loaded.profile, loaded.version, window,
-                                             DriftPolicy.from_settings(ctx.settings), novelty=loaded.novelty)
-            ctx.metrics.observe_drift(report)
-            live = await run_in_threadpool(plog.live_score, name, task.output, window)
-            body = json_response({**report.to_dict(), "live": live}).body
-            answers.put(mark, body)
+        newest, feedback_mark = await run_in_threadpool(summaries.marks, plog, name, loaded.version)
+        key = (loaded.version, window, feedback_mark)
+        async with computing:  # readers that miss together wait for one computation, not one each
+            body = answers.fresh(key, newest)
+            if body is None:
+                report = await run_in_threadpool(window_drift, task, plog, loaded.profile, loaded.version, window,
+                                                 DriftPolicy.from_settings(ctx.settings), novelty=loaded.novelty)
+                ctx.metrics.observe_drift(report)
+                live = await run_in_threadpool(plog.live_score, name, task.output, window)
+                body = json_response({**report.to_dict(), "live": live}).body
+                answers.put(key, newest, body)
         return Response(body, media_type="application/json", headers={"X-Model-Version": str(loaded.version)})
 
     api.add_api_route("/feedback", feedback, methods=["POST"], openapi_extra=body_schema(FeedbackIn),
