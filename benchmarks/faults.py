@@ -39,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table  # noqa: E402
 from registry_outage import skuflow, start_mlflow  # noqa: E402
-from serving import UNITS, VENV_BIN, free_port, need_wrk, wait_http  # noqa: E402
+from serving import VENV_BIN, free_port, need_wrk, parse_wrk, wait_http  # noqa: E402
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), Path("/usr/lib/postgresql/15/bin"))
 PRODUCT = {"title": "Kovari wireless headphones - noise cancelling", "brand": "Kovari", "price": 129.0}
@@ -99,17 +99,6 @@ def run_wrk(url: str, run: str, folder: Path, duration: int, connections: int = 
     proc = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
                           capture_output=True, text=True, timeout=duration + 120)
     return parse_wrk(proc.stdout) | {"answered": answered_ids(folder)}
-
-
-def parse_wrk(out: str) -> dict:
-    import re
-
-    pct = {p: float(v) * UNITS[u] for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
-    total = re.search(r"(\d+) requests in", out)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {"requests": int(total.group(1)) if total else 0, "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": sum(map(int, sock.groups())) if sock else 0, "p99_ms": pct.get("99")}
 
 
 def answered_ids(folder: Path) -> set[str]:
@@ -296,7 +285,7 @@ def run_scenario(name: str, duration: int, inject, pg: Postgres, base: str, root
     wait_http(base + "/ready", timeout=120)
     answered = load["answered"]
     logged, rows = settle(pg, run, answered)
-    return {"fault": name, "answered": len(answered), "failed": load["non_2xx"] + load["socket_errors"],
+    return {"fault": name, "answered": len(answered), "failed": load["errors"],
             "logged": len(logged), "missing": len(answered - logged), "duplicated": rows - len(logged),
             "p99_ms": load["p99_ms"], **told}
 

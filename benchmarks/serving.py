@@ -71,16 +71,23 @@ def wrk(url: str, body: dict, connections: int, duration: int, pause_ms: int = 0
     proc = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
                            "-s", script.name, url], capture_output=True, text=True, timeout=duration + 60)
     os.unlink(script.name)
-    out = proc.stdout
+    stats = parse_wrk(proc.stdout)
+    if stats["rps"] is None:
+        raise RuntimeError(f"wrk against {url} reported no rate:\n{proc.stdout}\n{proc.stderr}")
+    return {key: stats[key] for key in ("rps", "p50_ms", "p99_ms", "errors")}
+
+
+def parse_wrk(out: str) -> dict:
+    """wrk's summary (run with ``--latency``): rate, percentiles, requests, and its failures by kind."""
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if found is None:
-        raise RuntimeError(f"wrk against {url} reported no rate:\n{out}\n{proc.stderr}")
-    rps = float(found.group(1))
+    total = re.search(r"(\d+) requests in", out)
     pct = {p: float(v) * UNITS[u] for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)
-    return {"rps": rps, "p50_ms": pct.get("50"), "p99_ms": pct.get("99"), "errors": errors}
+    failed = {"non_2xx": int(non2xx.group(1)) if non2xx else 0,
+              "socket_errors": sum(map(int, sock.groups())) if sock else 0}
+    return {"rps": float(found.group(1)) if found else None, "p50_ms": pct.get("50"), "p99_ms": pct.get("99"),
+            "requests": int(total.group(1)) if total else 0, **failed, "errors": sum(failed.values())}
 
 
 SERVERS = ("skuflow", "mlflow", "mlflow-stock", "floor")

@@ -121,7 +121,7 @@ def monitoring(store: RegistryStore, plog: PredictionLog, task_name: str, window
     else:
         raw = store.load_profile(champ.name, champ.version)
         profile, model, novelty = (Profile.from_dict(raw) if raw else None), None, None
-    if profile is not None:
+    if profile is not None and model is not None:  # without the model a summary would lack its novelty score
         summaries.summarize(task, plog, champ.version, profile, model, novelty)
     latest = latest_window(task, plog, champ.version, window)
     drift, estimated, outliers, alerts = None, None, None, []

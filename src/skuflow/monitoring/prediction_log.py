@@ -24,6 +24,7 @@ import pandas as pd
 from sqlalchemy import (
     Column,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -77,6 +78,28 @@ feedback = Table(
     Column("label", String(256), nullable=False),
     Column("ts", Float, nullable=False),
 )
+
+# what a drift check reads of each served row, written once by ``skuflow.monitoring.summaries``
+drift_rows = Table(
+    "drift_rows", metadata,
+    Column("prediction_id", Integer, primary_key=True, autoincrement=False),
+    Column("task", String(64), nullable=False),
+    Column("model_version", Integer, nullable=False),
+    Column("prediction", String(256)),
+    Column("confidence", Float),
+    Column("monitored", Text),  # JSON: the row's values of the columns the version's profile holds
+    Column("novelty", Float),
+    Index("ix_drift_rows_version", "task", "model_version", "prediction_id"),
+)
+
+
+def insert_skipping_known(engine: Any, table: Table, key: str | None = None) -> Any:
+    """An insert into ``table`` that skips rows whose ``key`` (default: the primary key) the table already has:
+    a replayed journal, or two workers summarizing the same rows. A plain insert on other databases."""
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(engine.dialect.name)
+    if dialect is None:
+        return insert(table)
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=[key] if key else None)
 
 
 class PredictionLog:
@@ -216,10 +239,8 @@ class PredictionLog:
         """The insert as the driver's own SQL, compiled once: SQLAlchemy's per-row parameter processing was
         most of the writer's ~28 µs a row, and the writer's time is taken from the serving thread's GIL. An
         entry the table already has (a replayed journal) is skipped."""
-        skipping_insert: Any = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(self.engine.dialect.name)
-        statement: Any = (skipping_insert(predictions).on_conflict_do_nothing(index_elements=["entry"])
-                          if skipping_insert else insert(predictions))
-        compiled = statement.compile(dialect=self.engine.dialect, column_keys=list(_LOGGED))
+        compiled = insert_skipping_known(self.engine, predictions, "entry").compile(dialect=self.engine.dialect,
+                                                                                  column_keys=list(_LOGGED))
         self._insert_sql = str(compiled)
         order = [_LOGGED.index(key) for key in compiled.positiontup or ()] if compiled.positional else None
 

@@ -27,11 +27,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 import pandas as pd
-from sqlalchemy import Column, Engine, Float, Index, Integer, String, Table, Text, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, delete, func, select
 
 from skuflow.monitoring.novelty import NoveltyDetector
-from skuflow.monitoring.prediction_log import PredictionLog, feedback, metadata, predictions
+from skuflow.monitoring.prediction_log import (
+    PredictionLog,
+    drift_rows,
+    feedback,
+    insert_skipping_known,
+    predictions,
+)
 from skuflow.monitoring.profile import Profile, monitored_frame
 
 if TYPE_CHECKING:  # monitoring sits below the tasks: it calls a task's methods, never imports one
@@ -39,26 +44,8 @@ if TYPE_CHECKING:  # monitoring sits below the tasks: it calls a task's methods,
 
 log = logging.getLogger("skuflow.monitoring")
 
-drift_rows = Table(
-    "drift_rows", metadata,
-    Column("prediction_id", Integer, primary_key=True, autoincrement=False),
-    Column("task", String(64), nullable=False),
-    Column("model_version", Integer, nullable=False),
-    Column("prediction", String(256)),
-    Column("confidence", Float),
-    Column("monitored", Text),  # JSON: the row's values of the columns the version's profile holds
-    Column("novelty", Float),
-    Index("ix_drift_rows_version", "task", "model_version", "prediction_id"),
-)
 BATCH = 1000
 KEEP = 20_000  # summaries kept per version: twice the largest window the drift route reads
-_ready: set[int] = set()
-
-
-def _table(engine: Engine) -> None:
-    if id(engine) not in _ready:
-        drift_rows.create(engine, checkfirst=True)
-        _ready.add(id(engine))
 
 
 @dataclass
@@ -80,10 +67,16 @@ def _pending(plog: PredictionLog, task: str, version: int, newest: int) -> int:
     with plog.engine.connect() as conn:
         last = conn.execute(select(func.max(drift_rows.c.prediction_id)).where(
             (drift_rows.c.task == task) & (drift_rows.c.model_version == version))).scalar() or 0
-        floor = conn.execute(select(c.id).where((c.task == task) & (c.model_version == version) & (c.id > last)
-                                                & (c.source == "online") & PredictionLog.served())
+        floor = conn.execute(select(c.id).where(_served_after(task, version, last))
                              .order_by(c.id.desc()).offset(newest).limit(1)).scalar()
     return max(last, floor or 0)
+
+
+def _served_after(task: str, version: int, after: int) -> Any:
+    """The version's online answers logged after prediction id ``after``."""
+    c = predictions.c
+    return ((c.task == task) & (c.model_version == version) & (c.id > after) & (c.source == "online")
+            & PredictionLog.served())
 
 
 def _summaries(task: Task, profile: Profile, model: Any, novelty: NoveltyDetector | None,
@@ -107,16 +100,13 @@ def summarize(task: Task, plog: PredictionLog, version: int, profile: Profile, m
               novelty: NoveltyDetector | None = None, newest: int = KEEP // 2, limit: int | None = None) -> int:
     """Summarize the version's served online rows not yet summarized (at most the newest ``newest``, and at
     most ``limit`` in this call); returns how many."""
-    _table(plog.engine)
     c = predictions.c
     after, done = _pending(plog, task.name, version, newest), 0
     while limit is None or done < limit:
         size = BATCH if limit is None else min(BATCH, limit - done)
         with plog.engine.connect() as conn:
             rows = conn.execute(select(c.id, c.model_version, c.features, c.prediction, c.confidence)
-                                .where((c.task == task.name) & (c.model_version == version) & (c.id > after)
-                                       & (c.source == "online") & PredictionLog.served())
-                                .order_by(c.id).limit(size)).all()
+                                .where(_served_after(task.name, version, after)).order_by(c.id).limit(size)).all()
         if not rows:
             break
         _insert(plog.engine, _summaries(task, profile, model, novelty, rows))
@@ -135,12 +125,8 @@ def summarize_served(plog: PredictionLog, served: Any, limit: int | None = None)
 
 
 def _insert(engine: Engine, rows: list[dict[str, Any]]) -> None:
-    # two workers may summarize the same rows: the second's are ignored
-    dialects: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-    make = dialects.get(engine.dialect.name)
-    statement = make(drift_rows).on_conflict_do_nothing() if make else drift_rows.insert()
-    with engine.begin() as conn:
-        conn.execute(statement, rows)
+    with engine.begin() as conn:  # two workers may summarize the same rows: the second's are skipped
+        conn.execute(insert_skipping_known(engine, drift_rows), rows)
 
 
 def _prune(engine: Engine, task: str, version: int) -> None:
@@ -156,7 +142,6 @@ def _prune(engine: Engine, task: str, version: int) -> None:
 def marks(plog: PredictionLog, task: str, version: int) -> tuple[int, int]:
     """The newest summarized prediction id of a version and the newest feedback id (0 for none): a drift
     answer stays the same until one of them moves."""
-    _table(plog.engine)
     d = drift_rows.c
     with plog.engine.connect() as conn:
         row = conn.execute(select(
@@ -167,7 +152,6 @@ def marks(plog: PredictionLog, task: str, version: int) -> tuple[int, int]:
 
 def read(task: Task, plog: PredictionLog, version: int, window: int) -> Window:
     """The latest ``window`` summarized rows of a version: one indexed read, no featurizing."""
-    _table(plog.engine)
     d = drift_rows.c
     q = (select(d.monitored, d.prediction, d.confidence, d.novelty)
          .where((d.task == task.name) & (d.model_version == version)).order_by(d.prediction_id.desc())

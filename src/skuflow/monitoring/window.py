@@ -17,9 +17,6 @@ from skuflow.monitoring.summaries import Window
 if TYPE_CHECKING:  # monitoring sits below the tasks: it calls a task's methods, never imports one
     from skuflow.tasks.base import Task
 
-__all__ = ["Window", "latest_window", "window_drift"]
-
-
 def latest_window(task: Task, plog: PredictionLog, version: int, window: int) -> Window:
     return summaries.read(task, plog, version, window)
 

@@ -126,7 +126,7 @@ def task_monitoring_router(task: Task, ctx: ServingContext) -> APIRouter:
                                                  DriftPolicy.from_settings(ctx.settings), novelty=loaded.novelty)
                 ctx.metrics.observe_drift(report)
                 live = await run_in_threadpool(plog.live_score, name, task.output, window)
-                body = json_response({**report.to_dict(), "live": live}).body
+                body = bytes(json_response({**report.to_dict(), "live": live}).body)
                 answers.put(key, newest, body)
         return Response(body, media_type="application/json", headers={"X-Model-Version": str(loaded.version)})
 
