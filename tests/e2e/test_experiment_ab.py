@@ -55,10 +55,12 @@ def test_ab_experiment_promotes_the_better_version_across_a_restart(tmp_path):
 
     with running_server(create_app(settings)) as base:
         r = httpx.post(f"{base}/v1/category/experiment", headers=KEY, json={
-            "challenger": v2.version, "mode": "ab", "traffic": 0.5, "key": "seller_id", "min_rows": 60,
+            "challenger": v2.version, "mode": "ab", "traffic": 0.5, "key": "seller_id", "min_rows": 100,
             "guardrails": {"error_rate": 0.01}})
         assert r.status_code == 201
-        _send(base, traffic[:90], statuses, before)  # fewer than 60 feedback rows per arm: no decision yet
+        # fewer than 100 feedback rows per arm, before and through the first batch after the restart: no
+        # decision can land on a reload poll while the callers seen in both phases are still being counted
+        _send(base, traffic[:90], statuses, before)
         status = httpx.get(f"{base}/v1/category/experiment").json()
         assert status["state"] == "running" and status["test"]["decision"] == "continue"
 
